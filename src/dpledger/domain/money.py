@@ -21,8 +21,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 class Money:
     """An exact amount of money in minor units (pence for GBP).
 
-    Build it from ``int`` pence, or from pounds as a ``str`` (``"12.34"``, ``"-0.50"``, ``"£7"``) or a
-    ``Decimal`` with at most two decimal places::
+    Build it from ``int`` pence, or from pounds as a ``str`` (``"12.34"``, ``"-0.50"``, ``"£7"``)
+    or a ``Decimal`` with at most two decimal places::
 
         >>> Money(1234) == Money("12.34") == Money(Decimal("12.34"))
         True
@@ -177,16 +177,16 @@ def _to_pence(amount: object) -> int:
             raise MoneyError(f"{amount} is not a finite amount", field="amount")
         try:
             scaled = amount * _PENCE_PER_POUND
-            pence = scaled.to_integral_value()
+            whole = scaled.to_integral_value()
         except InvalidOperation as exc:  # pragma: no cover - only for absurd exponents
             raise MoneyError(f"{amount} cannot be represented", field="amount") from exc
-        if pence != scaled:
+        if whole != scaled:
             raise MoneyError(
                 f"{amount} has more than two decimal places; dpledger never rounds money silently",
                 field="amount",
                 fix="round it yourself, with the rounding rule that applies, before passing it",
             )
-        return int(pence)
+        return int(whole)
     raise MoneyError(
         f"cannot make money from {type(amount).__name__}",
         field="amount",

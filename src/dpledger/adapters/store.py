@@ -1,0 +1,261 @@
+"""The event store: eventsourcing's in-memory, SQLite and PostgreSQL persistence behind one URL.
+
+``memory:`` keeps events in the process; ``sqlite:///path/to/file.sqlite`` (or a bare path) is the
+embedded default; ``postgresql://user:password@host:port/dbname?schema=name`` is for production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, unquote, urlparse
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from dpledger.domain.account import ManagedAccount
+from dpledger.domain.chart import LedgerAccount, Posting, Postings, SpendCategory
+from dpledger.domain.errors import StoreError
+from dpledger.domain.money import Money
+from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
+from dpledger.domain.records import (
+    AccountStatus,
+    Agency,
+    BudgetAgreement,
+    Invoice,
+    InvoiceStatus,
+    PersonalAssistant,
+    SuspenseItem,
+    SuspenseStatus,
+    WageRun,
+)
+
+DEFAULT_SQLITE_FILE = "dpledger.sqlite"
+SNAPSHOT_INTERVAL = 100
+"""Take a snapshot every this many events, so loading an account with years of history is fast."""
+
+
+class MoneyAsPence(Transcoding):
+    """Money as ``[pence, currency]``: exact, never a float."""
+
+    type = Money
+    name = "money"
+
+    def encode(self, obj: Money) -> list[Any]:
+        return [obj.pence, obj.currency]
+
+    def decode(self, data: list[Any]) -> Money:
+        pence, currency = data
+        return Money(int(pence), str(currency))
+
+
+class DateAsISO(Transcoding):
+    """A calendar date as ``YYYY-MM-DD``."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class PostingsAsList(Transcoding):
+    """Postings as ``[[account code, pence], ...]`` (GBP)."""
+
+    type = Postings
+    name = "postings"
+
+    def encode(self, obj: Postings) -> list[list[Any]]:
+        return [[p.account.value, p.amount.pence] for p in obj]
+
+    def decode(self, data: list[list[Any]]) -> Postings:
+        return Postings(tuple(Posting(LedgerAccount(code), Money(int(p))) for code, p in data))
+
+
+class EnumAsValue(Transcoding):
+    """One enum class, by value."""
+
+    def __init__(self, enum_class: type[Enum]) -> None:
+        self.type = enum_class
+        self.name = f"enum:{enum_class.__name__}"
+        self._enum = enum_class
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self._enum(data)
+
+
+class RecordAsDict(Transcoding):
+    """One frozen dataclass record, field by field (nested values use their own transcodings)."""
+
+    def __init__(self, record_class: type[Any]) -> None:
+        self.type = record_class
+        self.name = f"record:{record_class.__name__}"
+        self._class = record_class
+        self._fields = tuple(f.name for f in dataclasses.fields(record_class))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        known = {k: v for k, v in data.items() if k in self._fields}
+        return self._class(**known)
+
+
+_ENUMS: tuple[type[Enum], ...] = (
+    SpendCategory,
+    PaymentBasis,
+    PaymentFrequency,
+    AccountStatus,
+    InvoiceStatus,
+    SuspenseStatus,
+)
+_RECORDS: tuple[type[Any], ...] = (
+    AccountPolicy,
+    BudgetAgreement,
+    Agency,
+    Invoice,
+    PersonalAssistant,
+    WageRun,
+    SuspenseItem,
+)
+
+
+class DpledgerApplication(Application[UUID]):
+    """The eventsourcing application holding managed accounts; snapshots every 100 events."""
+
+    name = "dpledger"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ManagedAccount: SNAPSHOT_INTERVAL}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Teach the store dpledger's value types, so they round-trip exactly."""
+        super().register_transcodings(transcoder)
+        for transcoding in (MoneyAsPence(), DateAsISO(), PostingsAsList()):
+            transcoder.register(transcoding)
+        for enum_class in _ENUMS:
+            transcoder.register(EnumAsValue(enum_class))
+        for record_class in _RECORDS:
+            transcoder.register(RecordAsDict(record_class))
+
+
+def store_environment(url: str) -> dict[str, str]:
+    """The eventsourcing environment for a store URL; raises :class:`StoreError` if malformed."""
+    if url in ("memory:", "memory://"):
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgresql", "postgres"):
+        return _postgres_environment(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if parsed.netloc:
+            path = parsed.netloc + path
+        if not path:
+            raise StoreError(
+                f"no file in {url!r}", fix="write sqlite:///relative.sqlite or sqlite:////abs/path"
+            )
+        return _sqlite_environment(path.removeprefix("/") if url.startswith("sqlite:///") else path)
+    if parsed.scheme == "" or len(parsed.scheme) == 1:  # a bare path (or a Windows drive letter)
+        return _sqlite_environment(url)
+    raise StoreError(
+        f"unknown store URL {url!r}",
+        fix="use memory:, sqlite:///file.sqlite, a file path, or postgresql://user@host:5432/db",
+    )
+
+
+def _sqlite_environment(path: str) -> dict[str, str]:
+    parent = Path(path).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise StoreError(
+            f"the folder {parent} for the SQLite store does not exist", fix="create it first"
+        )
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(Path(path).expanduser()),
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+
+
+def _postgres_environment(url: str) -> dict[str, str]:
+    parsed = urlparse(url)
+    dbname = unquote(parsed.path.lstrip("/"))
+    if not dbname:
+        raise StoreError(f"no database name in {url!r}", fix="end the URL with /dbname")
+    query: Mapping[str, list[str]] = parse_qs(parsed.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": unquote(parsed.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
+    }
+    schema = query.get("schema", [""])[0]
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def ensure_postgres_schema(env: Mapping[str, str]) -> None:
+    """Create the PostgreSQL schema named in ``env`` if it is missing (eventsourcing expects it)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot reach PostgreSQL at {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}: {exc}",
+            fix="check the server is running and the URL is right",
+        ) from exc
+
+
+def open_application(url: str) -> DpledgerApplication:
+    """An application on the store at ``url``."""
+    env = store_environment(url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        try:
+            ensure_postgres_schema(env)
+        except ImportError as exc:
+            raise StoreError(
+                "PostgreSQL support is not installed", fix="pip install 'dpledger[postgres]'"
+            ) from exc
+    try:
+        return DpledgerApplication(env=env)
+    except StoreError:
+        raise
+    except Exception as exc:  # eventsourcing/psycopg/sqlite3 raise many kinds; name the store
+        raise StoreError(
+            f"cannot open the store {redact(url)}: {exc}",
+            fix="check the URL, the file's permissions or the server",
+        ) from exc
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url

@@ -1,0 +1,1352 @@
+"""The managed account aggregate: one per Direct Payment recipient.
+
+Each command checks its rule, works out its postings, then records one event; the event alone
+changes the state (in :meth:`ManagedAccount.when`), so replaying the events rebuilds the account
+exactly. Guards are small named methods, one per rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from dpledger.domain import events as ev
+from dpledger.domain.chart import (
+    LIABILITIES,
+    NO_POSTINGS,
+    LedgerAccount,
+    Posting,
+    Postings,
+    SpendCategory,
+)
+from dpledger.domain.errors import (
+    AccountAlreadyExists,
+    AccountClosed,
+    DuplicateInvoice,
+    DuplicateWageRun,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidTransition,
+    InvoiceTotalMismatch,
+    Overpayment,
+    SurplusExceeded,
+    UnknownParty,
+    ValidationError,
+    WageRunDoesNotBalance,
+)
+from dpledger.domain.money import GBP, Money
+from dpledger.domain.policy import AccountPolicy, PaymentBasis
+from dpledger.domain.records import (
+    AccountStatus,
+    Agency,
+    BudgetAgreement,
+    Invoice,
+    InvoiceStatus,
+    PersonalAssistant,
+    SuspenseItem,
+    SuspenseStatus,
+    WageRun,
+    invoice_key,
+    wage_run_key,
+)
+from dpledger.domain.rules import (
+    budget_on,
+    contributions_due,
+    invoice_total_matches,
+    surplus,
+    wage_run_net,
+)
+
+_ACCOUNT_NAMESPACE = UUID("6f1d7c2e-3b0a-5c59-9d6e-2a7f0e4b8c11")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+INCOME_CLASSES: Mapping[str, LedgerAccount] = MappingProxyType(
+    {"council": LedgerAccount.COUNCIL_INCOME, "contribution": LedgerAccount.CONTRIBUTION_INCOME}
+)
+"""What unexpected income may be classified as, and the income account it then posts to."""
+
+
+def account_uuid(account_id: str) -> UUID:
+    """The stored aggregate id of the account the caller calls ``account_id`` (stable, derived)."""
+    return uuid5(_ACCOUNT_NAMESPACE, account_id)
+
+
+def check_identifier(value: object, field: str) -> str:
+    """A caller-chosen id: 1-64 letters, digits and ``._:-``, starting with a letter or digit."""
+    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        raise ValidationError(
+            f"{value!r} is not a valid id",
+            field=field,
+            fix="use 1-64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class CommandMeta:
+    """What every command carries besides its own fields.
+
+    ``effective_date`` is when it happened in the world, ``actor`` who did it, ``reason`` why
+    (required for corrections, disputes, suspensions and keeping unexpected income), ``key`` and
+    ``digest`` the caller's idempotency key and the digest of the command's payload.
+    """
+
+    effective_date: date
+    actor: str
+    reason: str | None = None
+    key: str | None = None
+    digest: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.effective_date, date):
+            raise ValidationError("must be a date", field="effective_date")
+        if not isinstance(self.actor, str) or not self.actor.strip():
+            raise ValidationError(
+                "must say who did it", field="actor", fix="pass the user or system id"
+            )
+        if self.reason is not None and not self.reason.strip():
+            raise ValidationError("must not be blank; omit it instead", field="reason")
+
+
+_E = TypeVar("_E", bound=ev.AccountEvent)
+_HANDLERS: dict[type[ev.AccountEvent], Callable[[ManagedAccount, Any], None]] = {}
+
+
+def _handles(
+    event_class: type[_E],
+) -> Callable[[Callable[[ManagedAccount, _E], None]], Callable[[ManagedAccount, _E], None]]:
+    def register(
+        method: Callable[[ManagedAccount, _E], None],
+    ) -> Callable[[ManagedAccount, _E], None]:
+        _HANDLERS[event_class] = method
+        return method
+
+    return register
+
+
+class ManagedAccount(Aggregate):
+    """A Direct Payment managed account: budget, parties, documents and double-entry balances."""
+
+    # The state is set by the events only (see `when` and `_start`), as plain data so snapshots
+    # hold it exactly. No class-level annotations: eventsourcing would turn them into __init__ args.
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        *,
+        account_id: str,
+        person_ref: str,
+        council: str,
+        provider: str,
+        policy: AccountPolicy,
+        meta: CommandMeta,
+    ) -> ManagedAccount:
+        """Open the account. ``person_ref`` is the council's reference for the person (no names)."""
+        check_identifier(account_id, "account_id")
+        check_identifier(person_ref, "person_ref")
+        for field, value in (("council", council), ("provider", provider)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError("must not be blank", field=field, account_id=account_id)
+        if not isinstance(policy, AccountPolicy):
+            raise ValidationError("must be an AccountPolicy", field="policy")
+        return cls._create(
+            ev.AccountOpened,
+            id=account_uuid(account_id),
+            account_id=account_id,
+            person_ref=person_ref,
+            council=council.strip(),
+            provider=provider.strip(),
+            policy=policy,
+            **_meta_fields(meta, NO_POSTINGS),
+        )
+
+    def check_reopen(self, digest: str | None) -> None:
+        """Refuse opening this account again with different details (same details are a no-op)."""
+        if digest is None or digest != self._opened_digest:
+            raise AccountAlreadyExists(
+                "an account with this id is already open with other details",
+                account_id=self.account_id,
+                fix="choose another account id, or repeat the original details exactly",
+            )
+
+    # ----------------------------------------------------------------- budget
+    def agree_budget(
+        self, *, weekly_gross: Money, weekly_contribution: Money, meta: CommandMeta
+    ) -> None:
+        """Agree or revise the personal budget from ``meta.effective_date``."""
+        self._check_writable(meta)
+        self._check_amount(weekly_gross, "weekly_gross")
+        self._check_amount(weekly_contribution, "weekly_contribution", allow_zero=True)
+        if weekly_contribution > weekly_gross:
+            raise ValidationError(
+                f"the contribution {weekly_contribution} exceeds the gross budget {weekly_gross}",
+                field="weekly_contribution",
+                account_id=self.account_id,
+                fix="the assessed contribution cannot exceed the personal budget",
+            )
+        self._record(
+            ev.BudgetAgreed,
+            meta,
+            NO_POSTINGS,
+            weekly_gross=weekly_gross,
+            weekly_contribution=weekly_contribution,
+        )
+
+    # ----------------------------------------------------------------- money in
+    def receive_council_payment(
+        self,
+        *,
+        amount: Money,
+        period_start: date | None,
+        period_end: date | None,
+        bank_reference: str | None,
+        meta: CommandMeta,
+    ) -> None:
+        """A regular council payment arrived, optionally for a stated period."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        if period_start is not None and period_end is not None:
+            self._check_period(period_start, period_end)
+        self._record(
+            ev.CouncilPaymentReceived,
+            meta,
+            Postings.transfer(LedgerAccount.BANK, LedgerAccount.COUNCIL_INCOME, amount),
+            amount=amount,
+            period_start=period_start,
+            period_end=period_end,
+            bank_reference=bank_reference,
+        )
+
+    def receive_contribution(
+        self, *, amount: Money, bank_reference: str | None, meta: CommandMeta
+    ) -> None:
+        """The person's contribution arrived."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._record(
+            ev.ContributionReceived,
+            meta,
+            Postings.transfer(LedgerAccount.BANK, LedgerAccount.CONTRIBUTION_INCOME, amount),
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    def receive_one_off_payment(
+        self, *, amount: Money, purpose: str, bank_reference: str | None, meta: CommandMeta
+    ) -> None:
+        """A one-off council payment arrived, for ``purpose``."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_text(purpose, "purpose")
+        self._record(
+            ev.OneOffPaymentReceived,
+            meta,
+            Postings.transfer(LedgerAccount.BANK, LedgerAccount.COUNCIL_INCOME, amount),
+            amount=amount,
+            purpose=purpose.strip(),
+            bank_reference=bank_reference,
+        )
+
+    # ----------------------------------------------------------------- agencies
+    def register_agency(
+        self, *, agency_id: str, name: str, hourly_rate: Money | None, meta: CommandMeta
+    ) -> None:
+        """Register a care agency that will invoice this account."""
+        self._check_writable(meta)
+        check_identifier(agency_id, "agency_id")
+        self._check_text(name, "name")
+        if hourly_rate is not None:
+            self._check_amount(hourly_rate, "hourly_rate")
+        if agency_id in self._agencies:
+            raise InvalidTransition(
+                f"agency {agency_id} is already registered",
+                account_id=self.account_id,
+                fix="use the existing agency id",
+            )
+        self._record(
+            ev.AgencyRegistered,
+            meta,
+            NO_POSTINGS,
+            agency_id=agency_id,
+            name=name.strip(),
+            hourly_rate=hourly_rate,
+        )
+
+    def receive_invoice(
+        self,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        period_start: date,
+        period_end: date,
+        hours: Decimal,
+        rate: Money,
+        total: Money,
+        meta: CommandMeta,
+    ) -> None:
+        """An agency invoice arrived. Its total must be hours x rate within a penny, and the
+        agency must not have sent an invoice with this number before."""
+        self._check_writable(meta)
+        self._agency(agency_id)
+        self._check_text(invoice_number, "invoice_number")
+        self._check_period(period_start, period_end)
+        self._check_hours(hours)
+        self._check_amount(rate, "rate")
+        self._check_amount(total, "total")
+        self._check_not_duplicate_invoice(agency_id, invoice_number)
+        self._check_invoice_total(hours, rate, total)
+        self._record(
+            ev.InvoiceReceived,
+            meta,
+            NO_POSTINGS,
+            agency_id=agency_id,
+            invoice_number=invoice_number.strip(),
+            period_start=period_start,
+            period_end=period_end,
+            hours=hours,
+            rate=rate,
+            total=total,
+        )
+
+    def approve_invoice(self, *, agency_id: str, invoice_number: str, meta: CommandMeta) -> None:
+        """Approve a received (or disputed) invoice: it becomes owed to the agency."""
+        self._check_writable(meta)
+        invoice = self._invoice(agency_id, invoice_number)
+        self._check_invoice_status(invoice, InvoiceStatus.RECEIVED, InvoiceStatus.DISPUTED)
+        self._record(
+            ev.InvoiceApproved,
+            meta,
+            Postings.transfer(
+                LedgerAccount.AGENCY_CARE, LedgerAccount.AGENCY_PAYABLE, invoice.total
+            ),
+            agency_id=invoice.agency_id,
+            invoice_number=invoice.invoice_number,
+            amount=invoice.total,
+        )
+
+    def dispute_invoice(self, *, agency_id: str, invoice_number: str, meta: CommandMeta) -> None:
+        """Dispute an invoice (``meta.reason`` says why). An approved, unpaid invoice stops being
+        owed until it is approved again."""
+        self._check_writable(meta)
+        self._require_reason(meta, "disputing an invoice")
+        invoice = self._invoice(agency_id, invoice_number)
+        self._check_invoice_status(invoice, InvoiceStatus.RECEIVED, InvoiceStatus.APPROVED)
+        if invoice.paid.is_positive():
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_number} is part paid ({invoice.paid})",
+                account_id=self.account_id,
+                fix="correct the payments first, or settle the dispute with the agency",
+            )
+        withdrawn = invoice.total if invoice.status is InvoiceStatus.APPROVED else Money(0)
+        self._record(
+            ev.InvoiceDisputed,
+            meta,
+            Postings.of(
+                [
+                    Posting.debit(LedgerAccount.AGENCY_PAYABLE, withdrawn),
+                    Posting.credit(LedgerAccount.AGENCY_CARE, withdrawn),
+                ]
+            ),
+            agency_id=invoice.agency_id,
+            invoice_number=invoice.invoice_number,
+            amount=withdrawn,
+        )
+
+    def pay_invoice(
+        self,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        amount: Money,
+        bank_reference: str | None,
+        meta: CommandMeta,
+    ) -> None:
+        """Pay an approved invoice, in full or in part: never more than is owed on it."""
+        self._check_writable(meta)
+        invoice = self._invoice(agency_id, invoice_number)
+        self._check_amount(amount, "amount")
+        if invoice.status is InvoiceStatus.PAID:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_number} from {agency_id} is already paid in full",
+                account_id=self.account_id,
+                fix="do not pay an invoice twice; correct the earlier payment if it was wrong",
+            )
+        self._check_invoice_status(invoice, InvoiceStatus.APPROVED)
+        self._check_not_over(amount, invoice.outstanding, f"invoice {invoice.invoice_number}")
+        self._record(
+            ev.InvoicePaid,
+            meta,
+            Postings.transfer(LedgerAccount.AGENCY_PAYABLE, LedgerAccount.BANK, amount),
+            agency_id=invoice.agency_id,
+            invoice_number=invoice.invoice_number,
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    # ----------------------------------------------------------------- payroll
+    def register_personal_assistant(
+        self, *, pa_id: str, hourly_rate: Money, meta: CommandMeta
+    ) -> None:
+        """Register a PA the person employs, at ``hourly_rate``."""
+        self._check_writable(meta)
+        check_identifier(pa_id, "pa_id")
+        self._check_amount(hourly_rate, "hourly_rate")
+        if pa_id in self._pas:
+            raise InvalidTransition(
+                f"personal assistant {pa_id} is already registered",
+                account_id=self.account_id,
+                fix="use the existing PA id",
+            )
+        self._record(
+            ev.PersonalAssistantRegistered, meta, NO_POSTINGS, pa_id=pa_id, hourly_rate=hourly_rate
+        )
+
+    def record_wage_run(
+        self,
+        *,
+        pa_id: str,
+        period_start: date,
+        period_end: date,
+        hours: Decimal,
+        gross: Money,
+        paye: Money,
+        employee_ni: Money,
+        employer_ni: Money,
+        employee_pension: Money,
+        employer_pension: Money,
+        net: Money,
+        meta: CommandMeta,
+    ) -> None:
+        """Record a payslip: net must be gross minus PAYE, employee NI and employee pension."""
+        self._check_writable(meta)
+        self._pa(pa_id)
+        self._check_period(period_start, period_end)
+        self._check_hours(hours)
+        self._check_amount(gross, "gross")
+        for field, value in (
+            ("paye", paye),
+            ("employee_ni", employee_ni),
+            ("employer_ni", employer_ni),
+            ("employee_pension", employee_pension),
+            ("employer_pension", employer_pension),
+            ("net", net),
+        ):
+            self._check_amount(value, field, allow_zero=True)
+        expected = wage_run_net(gross, paye, employee_ni, employee_pension)
+        if net != expected:
+            raise WageRunDoesNotBalance(
+                f"net pay {net} is not gross {gross} minus deductions, which is {expected}",
+                account_id=self.account_id,
+                fix="check the payslip: net = gross - PAYE - employee NI - employee pension",
+            )
+        if wage_run_key(pa_id, period_start, period_end) in self._wage_runs:
+            raise DuplicateWageRun(
+                f"a wage run for {pa_id} for {period_start}..{period_end} is already recorded",
+                account_id=self.account_id,
+                fix="correct the recorded run instead of recording it again",
+            )
+        postings = Postings.of(
+            [
+                Posting.debit(LedgerAccount.PA_GROSS_WAGES, gross),
+                Posting.debit(LedgerAccount.EMPLOYER_NI, employer_ni),
+                Posting.debit(LedgerAccount.EMPLOYER_PENSION, employer_pension),
+                Posting.credit(LedgerAccount.PA_NET_WAGES_PAYABLE, net),
+                Posting.credit(LedgerAccount.HMRC_PAYABLE, paye + employee_ni + employer_ni),
+                Posting.credit(LedgerAccount.PENSION_PAYABLE, employee_pension + employer_pension),
+            ]
+        )
+        self._record(
+            ev.WageRunRecorded,
+            meta,
+            postings,
+            pa_id=pa_id,
+            period_start=period_start,
+            period_end=period_end,
+            hours=hours,
+            gross=gross,
+            paye=paye,
+            employee_ni=employee_ni,
+            employer_ni=employer_ni,
+            employee_pension=employee_pension,
+            employer_pension=employer_pension,
+            net=net,
+        )
+
+    def pay_net_wages(
+        self, *, pa_id: str, amount: Money, bank_reference: str | None, meta: CommandMeta
+    ) -> None:
+        """Pay a PA net wages owed to them: never more than is owed."""
+        self._check_writable(meta)
+        pa = self._pa(pa_id)
+        self._check_amount(amount, "amount")
+        self._check_not_over(amount, pa.net_owed, f"net wages owed to {pa_id}")
+        self._record(
+            ev.NetWagesPaid,
+            meta,
+            Postings.transfer(LedgerAccount.PA_NET_WAGES_PAYABLE, LedgerAccount.BANK, amount),
+            pa_id=pa_id,
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    def pay_hmrc(self, *, amount: Money, bank_reference: str | None, meta: CommandMeta) -> None:
+        """Pay HMRC PAYE and NI owed: never more than is owed."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_not_over(amount, self.owed(LedgerAccount.HMRC_PAYABLE), "HMRC")
+        self._record(
+            ev.HmrcPaid,
+            meta,
+            Postings.transfer(LedgerAccount.HMRC_PAYABLE, LedgerAccount.BANK, amount),
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    def pay_pension(self, *, amount: Money, bank_reference: str | None, meta: CommandMeta) -> None:
+        """Pay pension contributions owed: never more than is owed."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_not_over(amount, self.owed(LedgerAccount.PENSION_PAYABLE), "the pension")
+        self._record(
+            ev.PensionPaid,
+            meta,
+            Postings.transfer(LedgerAccount.PENSION_PAYABLE, LedgerAccount.BANK, amount),
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    def pay_care_plan_spend(
+        self,
+        *,
+        category: SpendCategory,
+        amount: Money,
+        description: str,
+        bank_reference: str | None,
+        meta: CommandMeta,
+    ) -> None:
+        """Pay other care-plan spend (insurance, fees, equipment) straight from the bank."""
+        self._check_writable(meta)
+        if not isinstance(category, SpendCategory):
+            raise ValidationError(
+                f"{category!r} is not a spend category",
+                field="category",
+                account_id=self.account_id,
+                fix=f"use one of {', '.join(c.value for c in SpendCategory)}",
+            )
+        self._check_amount(amount, "amount")
+        self._check_text(description, "description")
+        self._record(
+            ev.CarePlanSpendPaid,
+            meta,
+            Postings.transfer(category.ledger_account, LedgerAccount.BANK, amount),
+            category=category,
+            amount=amount,
+            description=description.strip(),
+            bank_reference=bank_reference,
+        )
+
+    # ----------------------------------------------------------------- unexpected income
+    def receive_unexpected_income(
+        self, *, amount: Money, description: str, meta: CommandMeta
+    ) -> str:
+        """Money that matches nothing expected arrived: hold it in suspense. Returns its item id."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_text(description, "description")
+        item_id = f"S{self.version + 1}"
+        self._record(
+            ev.UnexpectedIncomeReceived,
+            meta,
+            Postings.transfer(LedgerAccount.BANK, LedgerAccount.SUSPENSE, amount),
+            item_id=item_id,
+            amount=amount,
+            description=description.strip(),
+        )
+        return item_id
+
+    def classify_unexpected_income(
+        self, *, item_id: str, classified_as: str, meta: CommandMeta
+    ) -> None:
+        """Identify suspense money as ``"council"`` money or the person's ``"contribution"``."""
+        self._check_writable(meta)
+        item = self._held_item(item_id)
+        income = INCOME_CLASSES.get(classified_as)
+        if income is None:
+            raise ValidationError(
+                f"{classified_as!r} is not a class of income",
+                field="classified_as",
+                account_id=self.account_id,
+                fix=f"use one of {', '.join(INCOME_CLASSES)}",
+            )
+        self._record(
+            ev.UnexpectedIncomeClassified,
+            meta,
+            Postings.transfer(LedgerAccount.SUSPENSE, income, item.amount),
+            item_id=item_id,
+            amount=item.amount,
+            classified_as=classified_as,
+        )
+
+    def refund_unexpected_income(self, *, item_id: str, meta: CommandMeta) -> None:
+        """Pay suspense money back to whoever sent it."""
+        self._check_writable(meta)
+        item = self._held_item(item_id)
+        self._record(
+            ev.UnexpectedIncomeRefunded,
+            meta,
+            Postings.transfer(LedgerAccount.SUSPENSE, LedgerAccount.BANK, item.amount),
+            item_id=item_id,
+            amount=item.amount,
+        )
+
+    def keep_unexpected_income(self, *, item_id: str, meta: CommandMeta) -> None:
+        """Keep suspense money in the account; ``meta.reason`` must say why."""
+        self._check_writable(meta)
+        self._require_reason(meta, "keeping unexpected income")
+        item = self._held_item(item_id)
+        self._record(
+            ev.UnexpectedIncomeKept,
+            meta,
+            Postings.transfer(LedgerAccount.SUSPENSE, LedgerAccount.OTHER_INCOME, item.amount),
+            item_id=item_id,
+            amount=item.amount,
+        )
+
+    # ----------------------------------------------------------------- recoupment
+    def demand_recoupment(self, *, amount: Money, meta: CommandMeta) -> None:
+        """The council recoups surplus: refused if ``amount`` exceeds the surplus."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        available = self.surplus(meta.effective_date)
+        if amount > available:
+            raise SurplusExceeded(
+                f"recoupment of {amount} exceeds the surplus of {available}",
+                account_id=self.account_id,
+                fix="recoup at most the surplus: balance - unpaid liabilities - contingency",
+            )
+        self._record(
+            ev.RecoupmentDemanded,
+            meta,
+            Postings.transfer(
+                LedgerAccount.RETURNED_TO_COUNCIL, LedgerAccount.COUNCIL_PAYABLE, amount
+            ),
+            amount=amount,
+            surplus=available,
+        )
+
+    def repay_recoupment(
+        self, *, amount: Money, bank_reference: str | None, meta: CommandMeta
+    ) -> None:
+        """Pay recouped surplus back to the council: never more than was demanded."""
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_not_over(
+            amount, self.owed(LedgerAccount.COUNCIL_PAYABLE), "recoupment owed to the council"
+        )
+        self._record(
+            ev.RecoupmentRepaid,
+            meta,
+            Postings.transfer(LedgerAccount.COUNCIL_PAYABLE, LedgerAccount.BANK, amount),
+            amount=amount,
+            bank_reference=bank_reference,
+        )
+
+    # ----------------------------------------------------------------- lifecycle
+    def suspend(self, *, meta: CommandMeta) -> None:
+        """Suspend council payments from ``meta.effective_date``; ``meta.reason`` says why."""
+        self._check_writable(meta)
+        self._require_reason(meta, "suspending an account")
+        if self.status is not AccountStatus.OPEN:
+            raise InvalidTransition(
+                f"the account is already suspended (since {self.suspended_since})",
+                account_id=self.account_id,
+                fix="resume it first",
+            )
+        self._record(ev.AccountSuspended, meta, NO_POSTINGS)
+
+    def resume(self, *, backfill_ordered: bool, meta: CommandMeta) -> None:
+        """Resume council payments; missed payments are made good only if ``backfill_ordered``."""
+        self._check_writable(meta)
+        if self.status is not AccountStatus.SUSPENDED:
+            raise InvalidTransition(
+                "the account is not suspended",
+                account_id=self.account_id,
+                fix="only a suspended account can be resumed",
+            )
+        self._record(ev.AccountResumed, meta, NO_POSTINGS, backfill_ordered=bool(backfill_ordered))
+
+    def close(self, *, meta: CommandMeta) -> None:
+        """End the Direct Payment with the final reckoning.
+
+        Every liability must be paid and no unexpected income held. The bank balance is returned:
+        contributions the person paid beyond what was due go back to them (net basis), the rest to
+        the council, and the account then accepts nothing more.
+        """
+        self._check_writable(meta)
+        outstanding = {a.value: self.owed(a) for a in LIABILITIES if self.owed(a).is_positive()}
+        if outstanding:
+            owed = ", ".join(f"{code} {money}" for code, money in outstanding.items())
+            raise InvalidTransition(
+                f"cannot close with unpaid liabilities: {owed}",
+                account_id=self.account_id,
+                fix="pay, dispute or correct them first",
+            )
+        held = [i.item_id for i in self._suspense.values() if i.status is SuspenseStatus.HELD]
+        if held:
+            raise InvalidTransition(
+                f"cannot close with unexpected income held in suspense: {', '.join(held)}",
+                account_id=self.account_id,
+                fix="classify, refund or keep each item first",
+            )
+        bank = self.bank_balance
+        received = -self.balance(LedgerAccount.CONTRIBUTION_INCOME)
+        due = contributions_due(self._budgets, meta.effective_date)
+        to_person = Money(0)
+        if self.policy.payment_basis is PaymentBasis.NET and received > due:
+            to_person = min(received - due, bank)
+        to_council = bank - to_person
+        postings = Postings.of(
+            [
+                Posting.debit(LedgerAccount.RETURNED_TO_COUNCIL, to_council),
+                Posting.debit(LedgerAccount.CONTRIBUTION_INCOME, to_person),
+                Posting.credit(LedgerAccount.BANK, bank),
+            ]
+        )
+        self._record(
+            ev.AccountClosed,
+            meta,
+            postings,
+            returned_to_council=to_council,
+            returned_to_person=to_person,
+            contributions_due=due,
+            contributions_received=received,
+        )
+
+    # ----------------------------------------------------------------- corrections
+    def correct(self, *, target: ev.AccountEvent, meta: CommandMeta) -> None:
+        """Reverse an earlier event of this account by a new event naming it.
+
+        ``meta.reason`` must say why. Only money events (and invoices not yet approved) can be
+        corrected; registrations and budgets are revised by new commands instead.
+        """
+        self._check_writable(meta)
+        self._require_reason(meta, "a correction")
+        self._check_correctable(target)
+        self._record(
+            ev.EntryCorrected,
+            meta,
+            target.postings.reversed(),
+            corrected_version=target.originator_version,
+            corrected_type=type(target).__name__,
+            corrected_fields=own_fields(target),
+        )
+
+    # ----------------------------------------------------------------- idempotency
+    def previous_result(self, key: str, digest: str) -> int | None:
+        """The version recorded by an earlier command with this key, or ``None`` if new.
+
+        Raises :class:`IdempotencyConflict` if the key was used with a different payload.
+        """
+        seen = self._commands.get(key)
+        if seen is None:
+            return None
+        if seen[0] != digest:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was already used for a different command or payload",
+                account_id=self.account_id,
+                fix="use a new key for a new command; repeat a key only to retry the same command",
+            )
+        return int(seen[1])
+
+    # ----------------------------------------------------------------- queries
+    def balance(self, account: LedgerAccount) -> Money:
+        """The balance of one ledger account, debit positive."""
+        return Money(self._balances.get(account.value, 0))
+
+    @property
+    def balances(self) -> dict[LedgerAccount, Money]:
+        """Every ledger account's balance (zero ones included), debit positive."""
+        return {a: self.balance(a) for a in LedgerAccount}
+
+    @property
+    def bank_balance(self) -> Money:
+        """Money in the client bank account."""
+        return self.balance(LedgerAccount.BANK)
+
+    def owed(self, liability: LedgerAccount) -> Money:
+        """What is owed on one liability account (a positive amount)."""
+        return -self.balance(liability)
+
+    @property
+    def unpaid_liabilities(self) -> Money:
+        """Everything owed: approved invoices, net wages, HMRC, pension, council recoupment."""
+        total = Money(0)
+        for liability in LIABILITIES:
+            total += self.owed(liability)
+        return total
+
+    @property
+    def budgets(self) -> tuple[BudgetAgreement, ...]:
+        """Every budget agreement, in effective-date order."""
+        return tuple(sorted(self._budgets, key=lambda b: b.effective_date))
+
+    def budget_on(self, day: date) -> BudgetAgreement | None:
+        """The budget in force on ``day``, if any."""
+        return budget_on(self._budgets, day)
+
+    def contingency(self, day: date) -> Money:
+        """The contingency the account may keep on ``day``."""
+        budget = self.budget_on(day)
+        return Money(0) if budget is None else self.policy.contingency(budget.weekly_gross)
+
+    def surplus(self, day: date) -> Money:
+        """Balance minus unpaid liabilities minus contingency on ``day``, never negative."""
+        return surplus(self.bank_balance, self.unpaid_liabilities, self.contingency(day))
+
+    @property
+    def agencies(self) -> Mapping[str, Agency]:
+        """Registered agencies by id."""
+        return MappingProxyType(self._agencies)
+
+    @property
+    def invoices(self) -> Mapping[str, Invoice]:
+        """Invoices by ``agency_id/NUMBER``."""
+        return MappingProxyType(self._invoices)
+
+    def invoice(self, agency_id: str, invoice_number: str) -> Invoice:
+        """One invoice; raises :class:`UnknownParty` if there is none."""
+        return self._invoice(agency_id, invoice_number)
+
+    @property
+    def personal_assistants(self) -> Mapping[str, PersonalAssistant]:
+        """Registered personal assistants by id."""
+        return MappingProxyType(self._pas)
+
+    @property
+    def wage_runs(self) -> Mapping[str, WageRun]:
+        """Wage runs by ``pa_id/start/end``."""
+        return MappingProxyType(self._wage_runs)
+
+    @property
+    def suspense_items(self) -> Mapping[str, SuspenseItem]:
+        """Unexpected income items by id, resolved or not."""
+        return MappingProxyType(self._suspense)
+
+    def corrected_by(self, version: int) -> int | None:
+        """The version of the correction that reversed event ``version``, if any."""
+        return self._corrections.get(str(version))
+
+    # ----------------------------------------------------------------- guards
+    def _check_writable(self, meta: CommandMeta) -> None:
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(
+                f"the account was closed on {self.closed_on} and accepts no new entries",
+                account_id=self.account_id,
+                fix="open a new account for a new Direct Payment",
+            )
+        if meta.effective_date < self.opened_on:
+            raise ValidationError(
+                f"{meta.effective_date} is before the account was opened ({self.opened_on})",
+                field="effective_date",
+                account_id=self.account_id,
+            )
+
+    def _check_amount(self, value: object, field: str, *, allow_zero: bool = False) -> None:
+        if not isinstance(value, Money):
+            raise ValidationError(
+                f"must be Money, got {type(value).__name__}",
+                field=field,
+                account_id=self.account_id,
+            )
+        if value.currency != GBP:
+            raise ValidationError(
+                f"must be in GBP, got {value.currency}", field=field, account_id=self.account_id
+            )
+        if value.is_negative() or (value.is_zero() and not allow_zero):
+            raise ValidationError(
+                f"must be {'zero or more' if allow_zero else 'more than zero'}, got {value}",
+                field=field,
+                account_id=self.account_id,
+            )
+
+    def _check_text(self, value: object, field: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("must not be blank", field=field, account_id=self.account_id)
+
+    def _check_period(self, start: date, end: date) -> None:
+        if not isinstance(start, date) or not isinstance(end, date) or end < start:
+            raise ValidationError(
+                f"period {start}..{end} ends before it starts",
+                field="period_end",
+                account_id=self.account_id,
+            )
+
+    def _check_hours(self, hours: object) -> None:
+        if (
+            not isinstance(hours, Decimal)
+            or not hours.is_finite()
+            or hours < 0
+            or hours != hours.quantize(Decimal("0.01"))
+        ):
+            raise ValidationError(
+                f"must be a non-negative Decimal with at most 2 places, got {hours!r}",
+                field="hours",
+                account_id=self.account_id,
+            )
+
+    def _require_reason(self, meta: CommandMeta, what: str) -> None:
+        if meta.reason is None:
+            raise ValidationError(
+                f"{what} needs a reason", field="reason", account_id=self.account_id
+            )
+
+    def _check_not_over(self, amount: Money, owed: Money, what: str) -> None:
+        if amount > owed:
+            raise Overpayment(
+                f"{amount} is more than the {owed} owed on {what}",
+                account_id=self.account_id,
+                fix=f"pay at most {owed}",
+            )
+
+    def _check_not_duplicate_invoice(self, agency_id: str, invoice_number: str) -> None:
+        existing = self._invoices.get(invoice_key(agency_id, invoice_number))
+        if existing is not None and existing.status is not InvoiceStatus.VOIDED:
+            raise DuplicateInvoice(
+                f"agency {agency_id} already sent invoice {existing.invoice_number} "
+                f"({existing.total}, {existing.status.value})",
+                account_id=self.account_id,
+                fix="check with the agency: a repeated invoice number is a known error and fraud "
+                "pattern",
+            )
+
+    def _check_invoice_total(self, hours: Decimal, rate: Money, total: Money) -> None:
+        if not invoice_total_matches(hours, rate, total):
+            raise InvoiceTotalMismatch(
+                f"total {total} is not {hours} hours x {rate} (= {hours * rate.amount:.4f})",
+                account_id=self.account_id,
+                fix="check the invoice; the total must be hours x rate within a penny",
+            )
+
+    def _check_invoice_status(self, invoice: Invoice, *allowed: InvoiceStatus) -> None:
+        if invoice.status not in allowed:
+            raise InvalidTransition(
+                f"invoice {invoice.invoice_number} from {invoice.agency_id} is "
+                f"{invoice.status.value}; this needs it to be "
+                + " or ".join(s.value for s in allowed),
+                account_id=self.account_id,
+            )
+
+    def _check_correctable(self, target: ev.AccountEvent) -> None:
+        if target.originator_id != self.id or target.originator_version > self.version:
+            raise UnknownParty(
+                "the event to correct is not on this account", account_id=self.account_id
+            )
+        version = target.originator_version
+        if str(version) in self._corrections:
+            raise InvalidTransition(
+                f"event {version} was already corrected by event {self._corrections[str(version)]}",
+                account_id=self.account_id,
+                fix="record the right entry as a new command",
+            )
+        check = _CORRECTION_CHECKS.get(type(target))
+        if check is None:
+            raise InvalidTransition(
+                f"a {type(target).__name__} cannot be corrected",
+                account_id=self.account_id,
+                fix="budgets and registrations are revised by new commands; corrections are "
+                "reversed by recording the entry again",
+            )
+        check(self, target)
+
+    # ----------------------------------------------------------------- lookups
+    def _agency(self, agency_id: str) -> Agency:
+        agency = self._agencies.get(agency_id)
+        if agency is None:
+            raise UnknownParty(
+                f"no agency {agency_id!r} is registered",
+                account_id=self.account_id,
+                fix="register the agency first",
+            )
+        return agency
+
+    def _pa(self, pa_id: str) -> PersonalAssistant:
+        pa = self._pas.get(pa_id)
+        if pa is None:
+            raise UnknownParty(
+                f"no personal assistant {pa_id!r} is registered",
+                account_id=self.account_id,
+                fix="register the PA first",
+            )
+        return pa
+
+    def _invoice(self, agency_id: str, invoice_number: str) -> Invoice:
+        invoice = self._invoices.get(invoice_key(agency_id, str(invoice_number)))
+        if invoice is None or invoice.status is InvoiceStatus.VOIDED:
+            raise UnknownParty(
+                f"no invoice {invoice_number!r} from agency {agency_id!r}",
+                account_id=self.account_id,
+                fix="record the invoice as received first",
+            )
+        return invoice
+
+    def _held_item(self, item_id: str) -> SuspenseItem:
+        item = self._suspense.get(item_id)
+        if item is None:
+            raise UnknownParty(f"no suspense item {item_id!r}", account_id=self.account_id)
+        if item.status is not SuspenseStatus.HELD:
+            raise InvalidTransition(
+                f"suspense item {item_id} was already {item.status.value}",
+                account_id=self.account_id,
+            )
+        return item
+
+    # ----------------------------------------------------------------- recording
+    def _record(
+        self,
+        event_class: type[ev.AccountEvent],
+        meta: CommandMeta,
+        postings: Postings,
+        **fields: Any,
+    ) -> None:
+        """The one place an event is recorded: the money invariants are checked here."""
+        self._check_funds(postings)
+        self._check_no_overpaid_liability(postings)
+        self.trigger_event(event_class, **fields, **_meta_fields(meta, postings))
+
+    def _check_funds(self, postings: Postings) -> None:
+        # The library never makes the bank balance negative: the bank's own feed may, but we don't.
+        change = postings.effect_on(LedgerAccount.BANK)
+        after = self._balances.get(LedgerAccount.BANK.value, 0) + change
+        if change < 0 and after < 0:
+            raise InsufficientFunds(
+                f"the bank balance {self.bank_balance} cannot cover {Money(-change)}: "
+                f"short by {Money(-after)}",
+                shortfall=Money(-after),
+                balance=self.bank_balance,
+                account_id=self.account_id,
+                fix="wait for the next council payment or contribution, or pay less",
+            )
+
+    def _check_no_overpaid_liability(self, postings: Postings) -> None:
+        for line in postings:
+            if line.account in LIABILITIES or line.account is LedgerAccount.SUSPENSE:
+                after = self._balances.get(line.account.value, 0) + line.amount.pence
+                if after > 0:
+                    raise Overpayment(
+                        f"this would leave {line.account.value} overpaid by {Money(after)}",
+                        account_id=self.account_id,
+                        fix="pay or reverse no more than is owed",
+                    )
+
+    # ----------------------------------------------------------------- applying events
+    def when(self, event: ev.AccountEvent) -> None:
+        """Change the state as ``event`` says. Called for new events and on replay alike."""
+        if isinstance(event, ev.AccountOpened):
+            self._start(event)
+        for line in event.postings:
+            code = line.account.value
+            self._balances[code] = self._balances.get(code, 0) + line.amount.pence
+        if event.command_key is not None:
+            self._commands[event.command_key] = [event.command_digest, event.originator_version]
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _start(self, event: ev.AccountOpened) -> None:
+        self.account_id: str = event.account_id
+        self.person_ref: str = event.person_ref
+        self.council: str = event.council
+        self.provider: str = event.provider
+        self.policy: AccountPolicy = event.policy
+        self.opened_on: date = event.effective_date
+        self.status: AccountStatus = AccountStatus.OPEN
+        self.closed_on: date | None = None
+        self.suspended_since: date | None = None
+        self._balances: dict[str, int] = {}
+        self._budgets: list[BudgetAgreement] = []
+        self._agencies: dict[str, Agency] = {}
+        self._invoices: dict[str, Invoice] = {}
+        self._pas: dict[str, PersonalAssistant] = {}
+        self._wage_runs: dict[str, WageRun] = {}
+        self._suspense: dict[str, SuspenseItem] = {}
+        self._commands: dict[str, list[Any]] = {}
+        self._corrections: dict[str, int] = {}
+        self._opened_digest: str | None = event.command_digest
+
+    @_handles(ev.BudgetAgreed)
+    def _on_budget(self, event: ev.BudgetAgreed) -> None:
+        # A second agreement on the same date replaces the first (a revision on the day).
+        self._budgets = [b for b in self._budgets if b.effective_date != event.effective_date]
+        self._budgets.append(
+            BudgetAgreement(event.effective_date, event.weekly_gross, event.weekly_contribution)
+        )
+
+    @_handles(ev.AgencyRegistered)
+    def _on_agency(self, event: ev.AgencyRegistered) -> None:
+        self._agencies[event.agency_id] = Agency(event.agency_id, event.name, event.hourly_rate)
+
+    @_handles(ev.InvoiceReceived)
+    def _on_invoice_received(self, event: ev.InvoiceReceived) -> None:
+        invoice = Invoice(
+            agency_id=event.agency_id,
+            invoice_number=event.invoice_number,
+            period_start=event.period_start,
+            period_end=event.period_end,
+            hours=event.hours,
+            rate=event.rate,
+            total=event.total,
+            status=InvoiceStatus.RECEIVED,
+            paid=Money(0),
+        )
+        self._invoices[invoice.key] = invoice
+
+    def _set_invoice(self, agency_id: str, number: str, **changes: Any) -> None:
+        key = invoice_key(agency_id, number)
+        self._invoices[key] = replace(self._invoices[key], **changes)
+
+    @_handles(ev.InvoiceApproved)
+    def _on_invoice_approved(self, event: ev.InvoiceApproved) -> None:
+        self._set_invoice(event.agency_id, event.invoice_number, status=InvoiceStatus.APPROVED)
+
+    @_handles(ev.InvoiceDisputed)
+    def _on_invoice_disputed(self, event: ev.InvoiceDisputed) -> None:
+        self._set_invoice(event.agency_id, event.invoice_number, status=InvoiceStatus.DISPUTED)
+
+    @_handles(ev.InvoicePaid)
+    def _on_invoice_paid(self, event: ev.InvoicePaid) -> None:
+        invoice = self._invoices[invoice_key(event.agency_id, event.invoice_number)]
+        paid = invoice.paid + event.amount
+        status = InvoiceStatus.PAID if paid == invoice.total else InvoiceStatus.APPROVED
+        self._set_invoice(event.agency_id, event.invoice_number, paid=paid, status=status)
+
+    @_handles(ev.PersonalAssistantRegistered)
+    def _on_pa(self, event: ev.PersonalAssistantRegistered) -> None:
+        self._pas[event.pa_id] = PersonalAssistant(event.pa_id, event.hourly_rate, Money(0))
+
+    def _change_net_owed(self, pa_id: str, change: Money) -> None:
+        pa = self._pas[pa_id]
+        self._pas[pa_id] = replace(pa, net_owed=pa.net_owed + change)
+
+    @_handles(ev.WageRunRecorded)
+    def _on_wage_run(self, event: ev.WageRunRecorded) -> None:
+        run = WageRun(
+            pa_id=event.pa_id,
+            period_start=event.period_start,
+            period_end=event.period_end,
+            hours=event.hours,
+            gross=event.gross,
+            paye=event.paye,
+            employee_ni=event.employee_ni,
+            employer_ni=event.employer_ni,
+            employee_pension=event.employee_pension,
+            employer_pension=event.employer_pension,
+            net=event.net,
+        )
+        self._wage_runs[run.key] = run
+        self._change_net_owed(event.pa_id, event.net)
+
+    @_handles(ev.NetWagesPaid)
+    def _on_net_wages_paid(self, event: ev.NetWagesPaid) -> None:
+        self._change_net_owed(event.pa_id, -event.amount)
+
+    @_handles(ev.UnexpectedIncomeReceived)
+    def _on_unexpected_income(self, event: ev.UnexpectedIncomeReceived) -> None:
+        self._suspense[event.item_id] = SuspenseItem(
+            item_id=event.item_id,
+            received_on=event.effective_date,
+            amount=event.amount,
+            description=event.description,
+            status=SuspenseStatus.HELD,
+            resolution=None,
+        )
+
+    def _resolve(self, item_id: str, status: SuspenseStatus, resolution: str | None) -> None:
+        self._suspense[item_id] = replace(
+            self._suspense[item_id], status=status, resolution=resolution
+        )
+
+    @_handles(ev.UnexpectedIncomeClassified)
+    def _on_classified(self, event: ev.UnexpectedIncomeClassified) -> None:
+        self._resolve(event.item_id, SuspenseStatus.CLASSIFIED, event.classified_as)
+
+    @_handles(ev.UnexpectedIncomeRefunded)
+    def _on_refunded(self, event: ev.UnexpectedIncomeRefunded) -> None:
+        self._resolve(event.item_id, SuspenseStatus.REFUNDED, event.reason)
+
+    @_handles(ev.UnexpectedIncomeKept)
+    def _on_kept(self, event: ev.UnexpectedIncomeKept) -> None:
+        self._resolve(event.item_id, SuspenseStatus.KEPT, event.reason)
+
+    @_handles(ev.AccountSuspended)
+    def _on_suspended(self, event: ev.AccountSuspended) -> None:
+        self.status = AccountStatus.SUSPENDED
+        self.suspended_since = event.effective_date
+
+    @_handles(ev.AccountResumed)
+    def _on_resumed(self, event: ev.AccountResumed) -> None:
+        self.status = AccountStatus.OPEN
+        self.suspended_since = None
+
+    @_handles(ev.AccountClosed)
+    def _on_closed(self, event: ev.AccountClosed) -> None:
+        self.status = AccountStatus.CLOSED
+        self.closed_on = event.effective_date
+
+    @_handles(ev.EntryCorrected)
+    def _on_corrected(self, event: ev.EntryCorrected) -> None:
+        self._corrections[str(event.corrected_version)] = event.originator_version
+        # Postings were reversed generically above; undo the target's effect on documents here.
+        undo = _UNDO.get(event.corrected_type)
+        if undo is not None:
+            undo(self, event.corrected_fields)
+
+
+# ---------------------------------------------------------------------- corrections
+# For each correctable event: what must hold before it can be reversed, and how reversing it
+# changes the documents (invoices, PAs, suspense items). Postings reverse generically in `when`.
+# The correction carries the corrected event's own fields, so replay needs nothing else.
+
+
+def _can_always(_account: ManagedAccount, _target: Any) -> None:
+    return None
+
+
+def _can_undo_invoice_received(account: ManagedAccount, target: ev.InvoiceReceived) -> None:
+    invoice = account.invoice(target.agency_id, target.invoice_number)
+    account._check_invoice_status(invoice, InvoiceStatus.RECEIVED, InvoiceStatus.DISPUTED)
+
+
+def _can_undo_invoice_approved(account: ManagedAccount, target: ev.InvoiceApproved) -> None:
+    invoice = account.invoice(target.agency_id, target.invoice_number)
+    if invoice.status is not InvoiceStatus.APPROVED or invoice.paid.is_positive():
+        raise InvalidTransition(
+            f"invoice {invoice.invoice_number} is {invoice.status.value} with {invoice.paid} paid",
+            account_id=account.account_id,
+            fix="correct its payments first",
+        )
+
+
+def _can_undo_wage_run(account: ManagedAccount, target: ev.WageRunRecorded) -> None:
+    if account.personal_assistants[target.pa_id].net_owed < target.net:
+        raise InvalidTransition(
+            f"net wages of this run have already been paid to {target.pa_id}",
+            account_id=account.account_id,
+            fix="correct the net wage payment first",
+        )
+
+
+def _can_undo_suspense_received(
+    account: ManagedAccount, target: ev.UnexpectedIncomeReceived
+) -> None:
+    account._held_item(target.item_id)
+
+
+def _can_undo_suspense_resolution(account: ManagedAccount, target: Any) -> None:
+    item = account.suspense_items[target.item_id]
+    if item.status in (SuspenseStatus.HELD, SuspenseStatus.REVERSED):
+        raise InvalidTransition(
+            f"suspense item {target.item_id} is {item.status.value}", account_id=account.account_id
+        )
+
+
+_CORRECTION_CHECKS: dict[type[ev.AccountEvent], Callable[[ManagedAccount, Any], None]] = {
+    ev.CouncilPaymentReceived: _can_always,
+    ev.ContributionReceived: _can_always,
+    ev.OneOffPaymentReceived: _can_always,
+    ev.InvoiceReceived: _can_undo_invoice_received,
+    ev.InvoiceApproved: _can_undo_invoice_approved,
+    ev.InvoicePaid: _can_always,
+    ev.WageRunRecorded: _can_undo_wage_run,
+    ev.NetWagesPaid: _can_always,
+    ev.HmrcPaid: _can_always,
+    ev.PensionPaid: _can_always,
+    ev.CarePlanSpendPaid: _can_always,
+    ev.UnexpectedIncomeReceived: _can_undo_suspense_received,
+    ev.UnexpectedIncomeClassified: _can_undo_suspense_resolution,
+    ev.UnexpectedIncomeRefunded: _can_undo_suspense_resolution,
+    ev.UnexpectedIncomeKept: _can_undo_suspense_resolution,
+    ev.RecoupmentDemanded: _can_always,
+    ev.RecoupmentRepaid: _can_always,
+}
+"""The events a correction may reverse, each with the check that must pass first."""
+
+
+def _undo_invoice_received(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._set_invoice(fields["agency_id"], fields["invoice_number"], status=InvoiceStatus.VOIDED)
+
+
+def _undo_invoice_approved(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._set_invoice(
+        fields["agency_id"], fields["invoice_number"], status=InvoiceStatus.RECEIVED
+    )
+
+
+def _undo_invoice_paid(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    invoice = account._invoices[invoice_key(fields["agency_id"], fields["invoice_number"])]
+    account._set_invoice(
+        fields["agency_id"],
+        fields["invoice_number"],
+        paid=invoice.paid - fields["amount"],
+        status=InvoiceStatus.APPROVED,
+    )
+
+
+def _undo_wage_run(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    del account._wage_runs[
+        wage_run_key(fields["pa_id"], fields["period_start"], fields["period_end"])
+    ]
+    account._change_net_owed(fields["pa_id"], -fields["net"])
+
+
+def _undo_net_wages_paid(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._change_net_owed(fields["pa_id"], fields["amount"])
+
+
+def _undo_suspense_received(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._resolve(fields["item_id"], SuspenseStatus.REVERSED, None)
+
+
+def _undo_suspense_resolution(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._resolve(fields["item_id"], SuspenseStatus.HELD, None)
+
+
+_UNDO: dict[str, Callable[[ManagedAccount, Mapping[str, Any]], None]] = {
+    "InvoiceReceived": _undo_invoice_received,
+    "InvoiceApproved": _undo_invoice_approved,
+    "InvoicePaid": _undo_invoice_paid,
+    "WageRunRecorded": _undo_wage_run,
+    "NetWagesPaid": _undo_net_wages_paid,
+    "UnexpectedIncomeReceived": _undo_suspense_received,
+    "UnexpectedIncomeClassified": _undo_suspense_resolution,
+    "UnexpectedIncomeRefunded": _undo_suspense_resolution,
+    "UnexpectedIncomeKept": _undo_suspense_resolution,
+}
+
+
+def own_fields(event: ev.AccountEvent) -> dict[str, Any]:
+    """An event's own fields: what it says beyond the metadata every account event carries."""
+    common = {f.name for f in dataclasses.fields(ev.AccountEvent)} | {"originator_topic"}
+    return {
+        f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in common
+    }
+
+
+def _meta_fields(meta: CommandMeta, postings: Postings) -> dict[str, Any]:
+    return {
+        "effective_date": meta.effective_date,
+        "actor": meta.actor.strip(),
+        "reason": None if meta.reason is None else meta.reason.strip(),
+        "command_key": meta.key,
+        "command_digest": meta.digest,
+        "postings": postings,
+    }

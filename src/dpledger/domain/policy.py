@@ -1,0 +1,76 @@
+"""What a council decides for an account: payment basis, frequency, contingency, reviews.
+
+Every number a council can set is a policy with a documented default (see docs/model.md); none is a
+constant buried in the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from dpledger.domain.errors import ValidationError
+from dpledger.domain.money import Money
+
+
+class PaymentBasis(Enum):
+    """Who pays the contribution into the account."""
+
+    NET = "net"
+    """Council pays gross minus contribution; the person pays the contribution in (most do)."""
+    GROSS = "gross"
+    """Council pays the gross budget and invoices the contribution back (e.g. Hartlepool)."""
+
+
+class PaymentFrequency(Enum):
+    """How often the council pays."""
+
+    FOUR_WEEKLY = "four_weekly"
+    """13 equal payments a year, in advance."""
+    MONTHLY = "monthly"
+    """12 payments a year, pro-rated by days."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPolicy:
+    """A council's policy for one account.
+
+    Defaults follow the regulations and common practice: a first review within 6 months of the
+    first payment and then at most every 12 months (Care and Support (Direct Payments) Regulations
+    2014, reg 7), a contingency of 8 weeks (Richmond, St Helens), net payments every 4 weeks.
+    """
+
+    payment_basis: PaymentBasis = PaymentBasis.NET
+    frequency: PaymentFrequency = PaymentFrequency.FOUR_WEEKLY
+    contingency_weeks: int = 8
+    first_review_within_months: int = 6
+    review_every_months: int = 12
+    contribution_spent_first: bool = False
+    """Spend the person's contribution before council money (Gloucestershire)."""
+    end_date: date | None = None
+    """The date the Direct Payment ends, when known; payments for later periods are returnable."""
+
+    def __post_init__(self) -> None:
+        _range("contingency_weeks", self.contingency_weeks, 0, 26)
+        _range("first_review_within_months", self.first_review_within_months, 1, 6)
+        _range("review_every_months", self.review_every_months, 1, 12)
+        if not isinstance(self.payment_basis, PaymentBasis):
+            raise ValidationError("must be 'net' or 'gross'", field="policy.payment_basis")
+        if not isinstance(self.frequency, PaymentFrequency):
+            raise ValidationError("must be 'four_weekly' or 'monthly'", field="policy.frequency")
+
+    def contingency(self, weekly_gross: Money) -> Money:
+        """The balance the account may keep: contingency weeks of the gross weekly budget."""
+        return weekly_gross * self.contingency_weeks
+
+
+def _range(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(
+            f"must be a whole number from {low} to {high}, got {value!r}",
+            field=f"policy.{name}",
+            fix="the regulations cap reviews at 6 months (first) and 12 months (then)"
+            if "review" in name
+            else "",
+        )

@@ -1,0 +1,148 @@
+"""The state a managed account keeps about its parties and documents.
+
+Plain frozen records: the aggregate replaces them when an event changes them, so a record read from
+an account never changes under the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+from dpledger.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetAgreement:
+    """The personal budget from ``effective_date`` until the next agreement."""
+
+    effective_date: date
+    weekly_gross: Money
+    weekly_contribution: Money
+
+    @property
+    def weekly_council_share(self) -> Money:
+        """What the council funds each week: gross minus contribution, never below zero."""
+        share = self.weekly_gross - self.weekly_contribution
+        return share if share.pence > 0 else Money(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """A care provider registered to invoice this account."""
+
+    agency_id: str
+    name: str
+    hourly_rate: Money | None
+
+
+class InvoiceStatus(Enum):
+    """Where an agency invoice is in its life."""
+
+    RECEIVED = "received"
+    APPROVED = "approved"
+    DISPUTED = "disputed"
+    PAID = "paid"
+    VOIDED = "voided"
+    """Entered in error and corrected away; its number may be used again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An agency invoice and how much of it has been paid."""
+
+    agency_id: str
+    invoice_number: str
+    period_start: date
+    period_end: date
+    hours: Decimal
+    rate: Money
+    total: Money
+    status: InvoiceStatus
+    paid: Money
+
+    @property
+    def key(self) -> str:
+        """The invoice's identity on the account: agency and number."""
+        return invoice_key(self.agency_id, self.invoice_number)
+
+    @property
+    def outstanding(self) -> Money:
+        """What is still owed on it, once approved."""
+        if self.status in (InvoiceStatus.APPROVED, InvoiceStatus.PAID):
+            return self.total - self.paid
+        return Money(0)
+
+
+def invoice_key(agency_id: str, invoice_number: str) -> str:
+    """Agency and invoice number, as one key (numbers are compared ignoring case and spaces)."""
+    return f"{agency_id}/{''.join(invoice_number.split()).upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalAssistant:
+    """A personal assistant the person employs, with the net wages owed to them."""
+
+    pa_id: str
+    hourly_rate: Money
+    net_owed: Money
+
+
+@dataclass(frozen=True, slots=True)
+class WageRun:
+    """One payslip's figures for one PA and period."""
+
+    pa_id: str
+    period_start: date
+    period_end: date
+    hours: Decimal
+    gross: Money
+    paye: Money
+    employee_ni: Money
+    employer_ni: Money
+    employee_pension: Money
+    employer_pension: Money
+    net: Money
+
+    @property
+    def key(self) -> str:
+        """PA and pay period, as one key."""
+        return wage_run_key(self.pa_id, self.period_start, self.period_end)
+
+
+def wage_run_key(pa_id: str, start: date, end: date) -> str:
+    """PA and pay period, as one key."""
+    return f"{pa_id}/{start.isoformat()}/{end.isoformat()}"
+
+
+class SuspenseStatus(Enum):
+    """What became of unexpected income."""
+
+    HELD = "held"
+    CLASSIFIED = "classified"
+    REFUNDED = "refunded"
+    KEPT = "kept"
+    REVERSED = "reversed"
+    """Corrected away: it was entered in error."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuspenseItem:
+    """Unexpected income held in suspense until resolved."""
+
+    item_id: str
+    received_on: date
+    amount: Money
+    description: str
+    status: SuspenseStatus
+    resolution: str | None
+
+
+class AccountStatus(Enum):
+    """Open, suspended (council payments stopped) or closed (no more money movements)."""
+
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"

@@ -1,0 +1,1180 @@
+"""The ``Ledger`` facade: what council and provider systems import.
+
+One typed method per command and a few queries. Each command loads the account, lets the domain
+check its rule, and saves the one event it records. Every command takes an optional caller-chosen
+``idempotency_key``: repeating a command with the same key and payload returns the original
+:class:`Receipt` and records nothing; the same key with another payload is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import pydantic
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from dpledger.adapters.store import DEFAULT_SQLITE_FILE, DpledgerApplication, open_application
+from dpledger.domain import events as ev
+from dpledger.domain.account import CommandMeta, ManagedAccount, account_uuid, check_identifier
+from dpledger.domain.chart import LedgerAccount, Postings, SpendCategory
+from dpledger.domain.errors import (
+    AccountNotFound,
+    ConflictError,
+    DpledgerError,
+    UnknownParty,
+    ValidationError,
+)
+from dpledger.domain.money import Money
+from dpledger.domain.policy import AccountPolicy
+from dpledger.domain.records import (
+    AccountStatus,
+    Agency,
+    BudgetAgreement,
+    Invoice,
+    PersonalAssistant,
+    SuspenseItem,
+    WageRun,
+)
+
+MoneyLike = Money | str | int | Decimal
+"""An amount: ``Money``, pounds as ``str`` or ``Decimal`` (at most 2 places), or ``int`` pence."""
+DateLike = date | str
+"""A calendar date, or an ISO ``YYYY-MM-DD`` string."""
+
+_log = structlog.get_logger("dpledger")
+_policy_adapter: pydantic.TypeAdapter[AccountPolicy] = pydantic.TypeAdapter(AccountPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a command recorded: the account, the event's version and the event itself.
+
+    ``replayed`` is true when an idempotent retry returned the original result.
+    """
+
+    account_id: str
+    version: int
+    event: ev.AccountEvent
+    replayed: bool = False
+
+    @property
+    def event_type(self) -> str:
+        """The event's class name, e.g. ``"InvoicePaid"``."""
+        return type(self.event).__name__
+
+    @property
+    def postings(self) -> Postings:
+        """The event's postings (they sum to zero)."""
+        return self.event.postings
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the event was recorded."""
+        return self.event.timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """A read-only picture of one account now, for queries and display."""
+
+    account_id: str
+    person_ref: str
+    council: str
+    provider: str
+    policy: AccountPolicy
+    status: AccountStatus
+    opened_on: date
+    closed_on: date | None
+    suspended_since: date | None
+    version: int
+    balances: Mapping[LedgerAccount, Money]
+    budgets: tuple[BudgetAgreement, ...]
+    agencies: Mapping[str, Agency]
+    invoices: Mapping[str, Invoice]
+    personal_assistants: Mapping[str, PersonalAssistant]
+    wage_runs: Mapping[str, WageRun]
+    suspense_items: Mapping[str, SuspenseItem]
+
+    @property
+    def bank_balance(self) -> Money:
+        """Money in the client bank account."""
+        return self.balances[LedgerAccount.BANK]
+
+    @property
+    def unpaid_liabilities(self) -> Money:
+        """Everything owed (approved invoices, net wages, HMRC, pension, recoupment)."""
+        total = Money(0)
+        for account, balance in self.balances.items():
+            if account.kind == "liabilities":
+                total -= balance
+        return total
+
+    def owed(self, liability: LedgerAccount) -> Money:
+        """What is owed on one liability account, as a positive amount."""
+        return -self.balances[liability]
+
+
+class Ledger:
+    """Managed accounts on one event store.
+
+    >>> with Ledger.in_memory() as ledger:  # doctest: +SKIP
+    ...     ledger.open_account("DP-1", person_ref="P-77", council="Kent", provider="SOLO",
+    ...                         effective_date="2026-04-01", actor="officer-12")
+
+    Open it on ``memory:``, a SQLite file (the default, ``dpledger.sqlite`` or ``$DPLEDGER_STORE``)
+    or PostgreSQL (``postgresql://user@host:5432/db?schema=name``).
+    """
+
+    def __init__(self, store: str | None = None) -> None:
+        self.store_url = store or os.environ.get("DPLEDGER_STORE") or DEFAULT_SQLITE_FILE
+        self._app: DpledgerApplication = open_application(self.store_url)
+
+    @classmethod
+    def in_memory(cls) -> Ledger:
+        """A ledger whose events live only in this process (tests, examples)."""
+        return cls("memory:")
+
+    @classmethod
+    def sqlite(cls, path: str | os.PathLike[str]) -> Ledger:
+        """A ledger on the embedded SQLite file at ``path`` (created if missing)."""
+        return cls(f"sqlite:///{os.fspath(path)}")
+
+    @classmethod
+    def postgres(cls, url: str) -> Ledger:
+        """A ledger on PostgreSQL, e.g. ``postgresql://postgres@127.0.0.1:5432/test``."""
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValidationError("must be a postgresql:// URL", field="url")
+        return cls(url)
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._app.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ================================================================= opening and budget
+    def open_account(
+        self,
+        account_id: str,
+        *,
+        person_ref: str,
+        council: str,
+        provider: str,
+        effective_date: DateLike,
+        actor: str,
+        policy: AccountPolicy | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Open a managed account. Opening it again with the same details is a harmless no-op
+        (returns the original receipt); with other details it is refused."""
+        check_identifier(account_id, "account_id")
+        the_policy = _policy(policy)
+        payload = {
+            "person_ref": person_ref,
+            "council": council,
+            "provider": provider,
+            "policy": the_policy,
+        }
+        meta = _meta("open_account", payload, effective_date, actor, None, idempotency_key)
+        try:
+            existing = self._load(account_id)
+        except AccountNotFound:
+            account = ManagedAccount.open(
+                account_id=account_id,
+                person_ref=person_ref,
+                council=council,
+                provider=provider,
+                policy=the_policy,
+                meta=meta,
+            )
+            return self._save(account, "open_account")
+        existing.check_reopen(meta.digest)
+        return self._receipt(existing, existing.INITIAL_VERSION, replayed=True)
+
+    def agree_budget(
+        self,
+        account_id: str,
+        *,
+        weekly_gross: MoneyLike,
+        weekly_contribution: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Agree (or revise) the personal budget: gross per week and the person's assessed
+        contribution per week, from ``effective_date``."""
+        gross = _money(weekly_gross, "weekly_gross")
+        contribution = _money(weekly_contribution, "weekly_contribution")
+        return self._execute(
+            account_id,
+            "agree_budget",
+            {"weekly_gross": gross, "weekly_contribution": contribution},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.agree_budget(
+                weekly_gross=gross, weekly_contribution=contribution, meta=m
+            ),
+        )
+
+    # ================================================================= money in
+    def receive_council_payment(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        period_start: DateLike | None = None,
+        period_end: DateLike | None = None,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record a council Direct Payment that arrived in the bank."""
+        money = _money(amount, "amount")
+        start = None if period_start is None else _date(period_start, "period_start")
+        end = None if period_end is None else _date(period_end, "period_end")
+        return self._execute(
+            account_id,
+            "receive_council_payment",
+            {"amount": money, "period": [start, end], "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.receive_council_payment(
+                amount=money,
+                period_start=start,
+                period_end=end,
+                bank_reference=bank_reference,
+                meta=m,
+            ),
+        )
+
+    def receive_contribution(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record the person's contribution arriving in the bank."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "receive_contribution",
+            {"amount": money, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.receive_contribution(
+                amount=money, bank_reference=bank_reference, meta=m
+            ),
+        )
+
+    def receive_one_off_payment(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        purpose: str,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record a one-off council payment (equipment, a float, back-pay)."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "receive_one_off_payment",
+            {"amount": money, "purpose": purpose, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.receive_one_off_payment(
+                amount=money, purpose=purpose, bank_reference=bank_reference, meta=m
+            ),
+        )
+
+    # ================================================================= agencies
+    def register_agency(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        name: str,
+        effective_date: DateLike,
+        actor: str,
+        hourly_rate: MoneyLike | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Register a care agency that will invoice this account."""
+        rate = None if hourly_rate is None else _money(hourly_rate, "hourly_rate")
+        return self._execute(
+            account_id,
+            "register_agency",
+            {"agency_id": agency_id, "name": name, "hourly_rate": rate},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.register_agency(
+                agency_id=agency_id, name=name, hourly_rate=rate, meta=m
+            ),
+        )
+
+    def receive_invoice(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        period_start: DateLike,
+        period_end: DateLike,
+        hours: Decimal | str | int,
+        rate: MoneyLike,
+        total: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record an agency invoice: total must be hours x rate within a penny; a number the agency
+        used before is refused."""
+        start, end = _date(period_start, "period_start"), _date(period_end, "period_end")
+        the_hours = _decimal(hours, "hours")
+        the_rate, the_total = _money(rate, "rate"), _money(total, "total")
+        return self._execute(
+            account_id,
+            "receive_invoice",
+            {
+                "agency_id": agency_id,
+                "invoice_number": invoice_number,
+                "period": [start, end],
+                "hours": the_hours,
+                "rate": the_rate,
+                "total": the_total,
+            },
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.receive_invoice(
+                agency_id=agency_id,
+                invoice_number=invoice_number,
+                period_start=start,
+                period_end=end,
+                hours=the_hours,
+                rate=the_rate,
+                total=the_total,
+                meta=m,
+            ),
+        )
+
+    def approve_invoice(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Approve an invoice for payment: it becomes owed to the agency."""
+        return self._execute(
+            account_id,
+            "approve_invoice",
+            {"agency_id": agency_id, "invoice_number": invoice_number},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.approve_invoice(
+                agency_id=agency_id, invoice_number=invoice_number, meta=m
+            ),
+        )
+
+    def dispute_invoice(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        reason: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Dispute an invoice, saying why."""
+        return self._execute(
+            account_id,
+            "dispute_invoice",
+            {"agency_id": agency_id, "invoice_number": invoice_number},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.dispute_invoice(
+                agency_id=agency_id, invoice_number=invoice_number, meta=m
+            ),
+        )
+
+    def pay_invoice(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        invoice_number: str,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay an approved invoice (in full or in part); never more than owed, never twice."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "pay_invoice",
+            {
+                "agency_id": agency_id,
+                "invoice_number": invoice_number,
+                "amount": money,
+                "bank_reference": bank_reference,
+            },
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.pay_invoice(
+                agency_id=agency_id,
+                invoice_number=invoice_number,
+                amount=money,
+                bank_reference=bank_reference,
+                meta=m,
+            ),
+        )
+
+    # ================================================================= payroll
+    def register_personal_assistant(
+        self,
+        account_id: str,
+        *,
+        pa_id: str,
+        hourly_rate: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Register a personal assistant the person employs, with their hourly rate."""
+        rate = _money(hourly_rate, "hourly_rate")
+        return self._execute(
+            account_id,
+            "register_personal_assistant",
+            {"pa_id": pa_id, "hourly_rate": rate},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.register_personal_assistant(pa_id=pa_id, hourly_rate=rate, meta=m),
+        )
+
+    def record_wage_run(
+        self,
+        account_id: str,
+        *,
+        pa_id: str,
+        period_start: DateLike,
+        period_end: DateLike,
+        hours: Decimal | str | int,
+        gross: MoneyLike,
+        paye: MoneyLike,
+        employee_ni: MoneyLike,
+        employer_ni: MoneyLike,
+        employee_pension: MoneyLike,
+        employer_pension: MoneyLike,
+        net: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record a payslip for one PA and period; net must equal gross minus PAYE, employee NI
+        and employee pension."""
+        start, end = _date(period_start, "period_start"), _date(period_end, "period_end")
+        the_hours = _decimal(hours, "hours")
+        figures = {
+            name: _money(value, name)
+            for name, value in (
+                ("gross", gross),
+                ("paye", paye),
+                ("employee_ni", employee_ni),
+                ("employer_ni", employer_ni),
+                ("employee_pension", employee_pension),
+                ("employer_pension", employer_pension),
+                ("net", net),
+            )
+        }
+        return self._execute(
+            account_id,
+            "record_wage_run",
+            {"pa_id": pa_id, "period": [start, end], "hours": the_hours, **figures},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.record_wage_run(
+                pa_id=pa_id,
+                period_start=start,
+                period_end=end,
+                hours=the_hours,
+                meta=m,
+                **figures,
+            ),
+        )
+
+    def pay_net_wages(
+        self,
+        account_id: str,
+        *,
+        pa_id: str,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay a PA net wages owed to them."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "pay_net_wages",
+            {"pa_id": pa_id, "amount": money, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.pay_net_wages(
+                pa_id=pa_id, amount=money, bank_reference=bank_reference, meta=m
+            ),
+        )
+
+    def pay_hmrc(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay HMRC the PAYE and NI owed."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "pay_hmrc",
+            {"amount": money, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.pay_hmrc(amount=money, bank_reference=bank_reference, meta=m),
+        )
+
+    def pay_pension(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay the pension provider the contributions owed."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "pay_pension",
+            {"amount": money, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.pay_pension(amount=money, bank_reference=bank_reference, meta=m),
+        )
+
+    def pay_care_plan_spend(
+        self,
+        account_id: str,
+        *,
+        category: SpendCategory | str,
+        amount: MoneyLike,
+        description: str,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay other care-plan spend: ``insurance``, ``support_fees`` or ``other_care_plan``."""
+        money = _money(amount, "amount")
+        the_category = _category(category)
+        return self._execute(
+            account_id,
+            "pay_care_plan_spend",
+            {
+                "category": the_category,
+                "amount": money,
+                "description": description,
+                "bank_reference": bank_reference,
+            },
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.pay_care_plan_spend(
+                category=the_category,
+                amount=money,
+                description=description,
+                bank_reference=bank_reference,
+                meta=m,
+            ),
+        )
+
+    # ================================================================= unexpected income
+    def receive_unexpected_income(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        description: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Hold money that matches nothing expected in suspense. The receipt's
+        ``event.item_id`` names the suspense item."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "receive_unexpected_income",
+            {"amount": money, "description": description},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.receive_unexpected_income(amount=money, description=description, meta=m),
+        )
+
+    def classify_unexpected_income(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        classified_as: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Identify suspense money as ``"council"`` money or the person's ``"contribution"``."""
+        return self._execute(
+            account_id,
+            "classify_unexpected_income",
+            {"item_id": item_id, "classified_as": classified_as},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.classify_unexpected_income(
+                item_id=item_id, classified_as=classified_as, meta=m
+            ),
+        )
+
+    def refund_unexpected_income(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        effective_date: DateLike,
+        actor: str,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay suspense money back to whoever sent it."""
+        return self._execute(
+            account_id,
+            "refund_unexpected_income",
+            {"item_id": item_id},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.refund_unexpected_income(item_id=item_id, meta=m),
+        )
+
+    def keep_unexpected_income(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        reason: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Keep suspense money in the account, saying why."""
+        return self._execute(
+            account_id,
+            "keep_unexpected_income",
+            {"item_id": item_id},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.keep_unexpected_income(item_id=item_id, meta=m),
+        )
+
+    # ================================================================= recoupment and lifecycle
+    def demand_recoupment(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """The council recoups surplus; refused if more than the surplus."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "demand_recoupment",
+            {"amount": money},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.demand_recoupment(amount=money, meta=m),
+        )
+
+    def repay_recoupment(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay recouped surplus back to the council."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "repay_recoupment",
+            {"amount": money, "bank_reference": bank_reference},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.repay_recoupment(amount=money, bank_reference=bank_reference, meta=m),
+        )
+
+    def suspend(
+        self,
+        account_id: str,
+        *,
+        reason: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Suspend council payments from ``effective_date``, saying why."""
+        return self._execute(
+            account_id,
+            "suspend",
+            {},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.suspend(meta=m),
+        )
+
+    def resume(
+        self,
+        account_id: str,
+        *,
+        effective_date: DateLike,
+        actor: str,
+        backfill_ordered: bool = False,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Resume council payments; missed ones are made good only if ``backfill_ordered``."""
+        return self._execute(
+            account_id,
+            "resume",
+            {"backfill_ordered": bool(backfill_ordered)},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.resume(backfill_ordered=backfill_ordered, meta=m),
+        )
+
+    def close_account(
+        self,
+        account_id: str,
+        *,
+        effective_date: DateLike,
+        actor: str,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """End the Direct Payment: the final reckoning returns the balance and closes the account.
+        The receipt's event says how much went to the council and to the person."""
+        return self._execute(
+            account_id,
+            "close_account",
+            {},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.close(meta=m),
+        )
+
+    def correct(
+        self,
+        account_id: str,
+        *,
+        version: int,
+        reason: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Reverse the account's event number ``version`` by a new correcting event."""
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValidationError("must be a positive event version", field="version")
+        target = self._event(account_id, version)
+        return self._execute(
+            account_id,
+            "correct",
+            {"version": version},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.correct(target=target, meta=m),
+        )
+
+    # ================================================================= queries
+    def account(self, account_id: str) -> AccountState:
+        """The account's state now."""
+        account = self._load(account_id)
+        return AccountState(
+            account_id=account.account_id,
+            person_ref=account.person_ref,
+            council=account.council,
+            provider=account.provider,
+            policy=account.policy,
+            status=account.status,
+            opened_on=account.opened_on,
+            closed_on=account.closed_on,
+            suspended_since=account.suspended_since,
+            version=account.version,
+            balances=account.balances,
+            budgets=account.budgets,
+            agencies=dict(account.agencies),
+            invoices=dict(account.invoices),
+            personal_assistants=dict(account.personal_assistants),
+            wage_runs=dict(account.wage_runs),
+            suspense_items=dict(account.suspense_items),
+        )
+
+    def balances(self, account_id: str) -> dict[LedgerAccount, Money]:
+        """Every ledger account's balance now (debit positive)."""
+        return self._load(account_id).balances
+
+    def bank_balance(self, account_id: str) -> Money:
+        """The client bank balance now."""
+        return self._load(account_id).bank_balance
+
+    def surplus(self, account_id: str, on: DateLike) -> Money:
+        """Balance minus unpaid liabilities minus contingency on ``on``, never negative."""
+        return self._load(account_id).surplus(_date(on, "on"))
+
+    def events(self, account_id: str) -> list[ev.AccountEvent]:
+        """Every event of the account, oldest first."""
+        self._load(account_id)
+        stored = self._app.repository.event_store.get(account_uuid(account_id))
+        return [e for e in stored if isinstance(e, ev.AccountEvent)]
+
+    def account_ids(self) -> list[str]:
+        """Every account id in the store, in the order they were opened.
+
+        Reads the whole notification log: fine for tools and tests; the portfolio projection is
+        the fast way for a council's thousands of accounts.
+        """
+        ids: list[str] = []
+        for notification in self._iter_notifications():
+            if notification.topic.endswith(":AccountOpened"):
+                event = self._app.mapper.to_domain_event(notification)
+                if isinstance(event, ev.AccountOpened):
+                    ids.append(event.account_id)
+        return ids
+
+    def load(self, account_id: str) -> ManagedAccount:
+        """The domain aggregate itself (read it; commands go through the Ledger's methods)."""
+        return self._load(account_id)
+
+    @property
+    def application(self) -> DpledgerApplication:
+        """The underlying eventsourcing application (for projections and tools)."""
+        return self._app
+
+    # ================================================================= plumbing
+    def _iter_notifications(self) -> Iterator[Any]:
+        start = 1
+        while True:
+            batch = self._app.recorder.select_notifications(start=start, limit=500)
+            if not batch:
+                return
+            yield from batch
+            start = batch[-1].id + 1
+
+    def _load(self, account_id: str) -> ManagedAccount:
+        check_identifier(account_id, "account_id")
+        try:
+            account: Any = self._app.repository.get(account_uuid(account_id))
+        except AggregateNotFoundError:
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            ) from None
+        assert isinstance(account, ManagedAccount)
+        return account
+
+    def _event(self, account_id: str, version: int) -> ev.AccountEvent:
+        account = self._load(account_id)
+        found = list(
+            self._app.repository.event_store.get(
+                account_uuid(account_id), gt=version - 1, lte=version
+            )
+        )
+        if not found or not isinstance(found[0], ev.AccountEvent):
+            raise UnknownParty(
+                f"the account has no event {version} (its last is {account.version})",
+                account_id=account_id,
+            )
+        return found[0]
+
+    def _receipt(self, account: ManagedAccount, version: int, *, replayed: bool) -> Receipt:
+        event = self._event(account.account_id, version)
+        _log.info(
+            "command.replayed",
+            account_id=account.account_id,
+            event_type=type(event).__name__,
+            version=version,
+        )
+        return Receipt(account.account_id, version, event, replayed=replayed)
+
+    def _execute(
+        self,
+        account_id: str,
+        command: str,
+        payload: Mapping[str, Any],
+        effective_date: DateLike,
+        actor: str,
+        reason: str | None,
+        key: str | None,
+        action: Callable[[ManagedAccount, CommandMeta], Any],
+    ) -> Receipt:
+        meta = _meta(command, payload, effective_date, actor, reason, key)
+        account = self._load(account_id)
+        if key is not None and meta.digest is not None:
+            version = account.previous_result(key, meta.digest)
+            if version is not None:
+                return self._receipt(account, version, replayed=True)
+        try:
+            action(account, meta)
+        except DpledgerError as error:
+            _log.info(
+                "command.refused",
+                account_id=account_id,
+                command=command,
+                error=type(error).__name__,
+            )
+            raise
+        return self._save(account, command)
+
+    def _save(self, account: ManagedAccount, command: str) -> Receipt:
+        pending = list(account._pending_events)
+        try:
+            self._app.save(account)
+        except RecordConflictError as exc:
+            raise ConflictError(
+                "another writer changed this account at the same time; nothing was recorded",
+                account_id=account.account_id,
+                fix="retry the command (with the same idempotency key, it is safe)",
+            ) from exc
+        event = pending[-1]
+        assert isinstance(event, ev.AccountEvent)
+        amount = getattr(event, "amount", None)
+        _log.info(
+            "command.recorded",
+            account_id=account.account_id,
+            command=command,
+            event_type=type(event).__name__,
+            version=event.originator_version,
+            amount_pence=amount.pence if isinstance(amount, Money) else None,
+        )
+        return Receipt(account.account_id, event.originator_version, event)
+
+
+# ===================================================================== boundary coercion
+def _money(value: object, field: str) -> Money:
+    if isinstance(value, Money):
+        return value
+    if isinstance(value, str | int | Decimal) and not isinstance(value, bool):
+        try:
+            return Money(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message.split(": ", 1)[-1], field=field, fix=exc.fix) from exc
+    raise ValidationError(
+        f"{value!r} is not an amount of money",
+        field=field,
+        fix="pass Money, pounds as a str like '12.34' or a Decimal, or int pence",
+    )
+
+
+def _date(value: object, field: str) -> date:
+    if isinstance(value, datetime):
+        raise ValidationError(
+            "must be a date, not a datetime", field=field, fix="pass value.date() or 'YYYY-MM-DD'"
+        )
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{value!r} is not a date", field=field, fix="use 'YYYY-MM-DD'")
+
+
+def _decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValidationError(
+            f"{value!r} is not exact", field=field, fix="pass a Decimal or a str like '12.5'"
+        )
+    if isinstance(value, Decimal | int | str):
+        try:
+            result = Decimal(value)
+        except ArithmeticError:
+            pass
+        else:
+            if result.is_finite():
+                return result
+    raise ValidationError(f"{value!r} is not a number", field=field)
+
+
+def _category(value: object) -> SpendCategory:
+    if isinstance(value, SpendCategory):
+        return value
+    try:
+        return SpendCategory(value)
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a spend category",
+            field="category",
+            fix=f"use one of {', '.join(c.value for c in SpendCategory)}",
+        ) from None
+
+
+def _policy(value: AccountPolicy | Mapping[str, Any] | None) -> AccountPolicy:
+    if value is None:
+        return AccountPolicy()
+    if isinstance(value, AccountPolicy):
+        return value
+    try:
+        return _policy_adapter.validate_python(dict(value))
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValidationError(first["msg"], field=f"policy.{where}") from None
+    except ValidationError:
+        raise
+
+
+def _meta(
+    command: str,
+    payload: Mapping[str, Any],
+    effective_date: DateLike,
+    actor: str,
+    reason: str | None,
+    key: str | None,
+) -> CommandMeta:
+    when = _date(effective_date, "effective_date")
+    if key is not None and (not isinstance(key, str) or not key.strip() or len(key) > 200):
+        raise ValidationError(
+            "must be a non-blank string of at most 200 characters", field="idempotency_key"
+        )
+    digest = _digest(command, {**payload, "effective_date": when, "actor": actor, "reason": reason})
+    return CommandMeta(effective_date=when, actor=actor, reason=reason, key=key, digest=digest)
+
+
+def _digest(command: str, payload: Mapping[str, Any]) -> str:
+    """A stable digest of a command and its payload (canonical JSON, exact money)."""
+    text = json.dumps(
+        {"command": command, "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_canonical,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Money):
+        return f"{value.currency}:{value.pence}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, AccountPolicy):
+        return {f: getattr(value, f) for f in value.__dataclass_fields__}
+    raise TypeError(f"cannot digest {type(value).__name__}")
