@@ -10,6 +10,7 @@ help:
 	@echo "make demo   - set up .venv and run the demo on an embedded SQLite store"
 	@echo "make test   - set up .venv with dev extras; ruff, mypy --strict, pytest"
 	@echo "make nightly - the test suite with the deep hypothesis profile"
+	@echo "make bench  - run the benchmarks and rewrite docs/performance.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,8 @@ demo: $(VENV)/.installed
 	$(BIN)/dpledger demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src
@@ -37,6 +38,9 @@ pytest: $(VENV)/.installed-dev
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_ledger.py docs/performance.md
 
 nightly:
 	$(MAKE) pytest HYPOTHESIS_PROFILE=nightly
