@@ -1,0 +1,230 @@
+"""The demo records a consistent year, refuses what it should, and the command prints it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dpledger import Ledger, LedgerAccount, Money
+from dpledger.demo import DEMO_ACCOUNT_IDS, DemoReport, build_demo, four_weekly_payslip, render
+from dpledger.domain import events as ev
+from dpledger.errors import AccountAlreadyExists
+
+
+@pytest.fixture(scope="module")
+def built() -> Iterator[tuple[Ledger, DemoReport]]:
+    """The demo year on an in-memory ledger (built once: the facts below only read it)."""
+    with Ledger.in_memory() as ledger:
+        yield ledger, build_demo(ledger)
+
+
+def test_the_demo_records_each_account(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, report = built
+    assert ledger.account_ids() == list(DEMO_ACCOUNT_IDS)
+    assert [a.account_id for a in report.accounts] == list(DEMO_ACCOUNT_IDS)
+    assert 4 <= len(report.accounts) <= 6
+    for summary in report.accounts:
+        assert summary.events == len(ledger.events(summary.account_id)) > 50
+
+
+def test_every_account_balances_to_zero_over_all_events(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, _ = built
+    for account_id in DEMO_ACCOUNT_IDS:
+        total = 0
+        for event in ledger.events(account_id):
+            pence = [line.amount.pence for line in event.postings]
+            assert sum(pence) == 0, (account_id, event.originator_version)
+            total += sum(pence)
+        assert total == 0
+        assert sum(m.pence for m in ledger.balances(account_id).values()) == 0
+
+
+def test_the_bank_is_never_overdrawn(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, _ = built
+    for account_id in DEMO_ACCOUNT_IDS:
+        bank = 0
+        for event in ledger.events(account_id):
+            bank += event.postings.effect_on(LedgerAccount.BANK)
+            assert bank >= 0, (account_id, event.originator_version)
+        assert Money(bank) == ledger.bank_balance(account_id)
+
+
+def test_money_in_minus_money_out_is_the_bank_balance(built: tuple[Ledger, DemoReport]) -> None:
+    _, report = built
+    for summary in report.accounts:
+        money_in = sum(m.pence for m in summary.money_in.values())
+        money_out = sum(m.pence for m in summary.money_out.values())
+        assert Money(money_in - money_out) == summary.bank_balance, summary.account_id
+        assert all(not m.is_negative() for m in summary.money_out.values())
+
+
+def test_the_overdraft_was_refused_with_the_right_shortfall(
+    built: tuple[Ledger, DemoReport],
+) -> None:
+    ledger, report = built
+    [refused] = report.prevented_overdrafts
+    assert refused.account_id == "DP-1004"
+    assert refused.shortfall == refused.amount - refused.balance
+    assert refused.shortfall.is_positive()
+    # The balance the ledger reported is what the events recorded up to that day add up to.
+    before = sum(
+        e.postings.effect_on(LedgerAccount.BANK)
+        for e in ledger.events("DP-1004")
+        if e.effective_date <= refused.attempted_on
+    )
+    assert Money(before) == refused.balance
+    # It was paid once the next council payment arrived, for the amount first attempted.
+    assert refused.paid_on is not None
+    assert refused.paid_on > refused.attempted_on
+    assert refused.paid_after == "CouncilPaymentReceived"
+    invoice = ledger.account("DP-1004").invoices["AG-MBC/MBC-2511"]
+    assert invoice.total == refused.amount
+    assert invoice.paid == invoice.total
+
+
+def test_the_duplicate_invoice_was_refused(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, report = built
+    [refused] = report.refused_invoices
+    assert (refused.account_id, refused.invoice_number) == ("DP-1001", "BHC-2507")
+    received = [
+        e
+        for e in ledger.events("DP-1001")
+        if isinstance(e, ev.InvoiceReceived) and e.invoice_number == "BHC-2507"
+    ]
+    assert len(received) == 1
+
+
+def test_the_retry_was_a_no_op(built: tuple[Ledger, DemoReport]) -> None:
+    _, report = built
+    [retry] = report.retries
+    assert retry.replayed
+    assert retry.retry_version == retry.first_version
+    assert retry.events_after == retry.events_before
+
+
+def test_the_other_stories_happened(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, report = built
+    dp1001 = ledger.account("DP-1001")
+    assert dp1001.invoices["AG-BHC/BHC-2510"].status.value == "disputed"
+    assert [i.status.value for i in dp1001.suspense_items.values()] == ["refunded"]
+    dp1002 = ledger.account("DP-1002")
+    assert [i.resolution for i in dp1002.suspense_items.values()] == ["contribution"]
+    assert len(dp1002.budgets) == 2
+    assert any(isinstance(e, ev.EntryCorrected) for e in ledger.events("DP-1002"))
+    kinds = [type(e).__name__ for e in ledger.events("DP-1004")]
+    assert kinds.index("AccountSuspended") < kinds.index("AccountResumed")
+    assert "OneOffPaymentReceived" in kinds
+    dp1005 = next(a for a in report.accounts if a.account_id == "DP-1005")
+    assert dp1005.money_out["to the council"].is_positive()
+    # Every recoupment was checked against the surplus on its day.
+    for event in ledger.events("DP-1005"):
+        if isinstance(event, ev.RecoupmentDemanded):
+            assert event.amount <= event.surplus
+
+
+def test_the_report_renders_every_account(built: tuple[Ledger, DemoReport]) -> None:
+    _, report = built
+    text = render(report)
+    for account_id in DEMO_ACCOUNT_IDS:
+        assert account_id in text
+    for expected in ("What happened", "overdraft prevented", "duplicate invoice refused"):
+        assert expected in text
+    assert len(text.splitlines()) <= 80
+    assert max(len(line) for line in text.splitlines()) <= 90
+
+
+def test_the_demo_is_deterministic(built: tuple[Ledger, DemoReport]) -> None:
+    _, report = built
+    with Ledger.in_memory() as again:
+        assert render(build_demo(again)) == render(report)
+
+
+def test_the_demo_refuses_a_store_that_already_holds_it(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, _ = built
+    with pytest.raises(AccountAlreadyExists, match="already holds the demo"):
+        build_demo(ledger)
+
+
+def test_the_demo_on_sqlite_reads_back_the_same(
+    tmp_path: Path, built: tuple[Ledger, DemoReport]
+) -> None:
+    memory, _ = built
+    path = tmp_path / "demo.sqlite"
+    with Ledger.sqlite(path) as ledger:
+        report = build_demo(ledger)
+    assert report.store_url.endswith("demo.sqlite")
+    with Ledger.sqlite(path) as reopened:
+        for account_id in DEMO_ACCOUNT_IDS:
+            assert reopened.balances(account_id) == memory.balances(account_id)
+            assert reopened.account(account_id).version == memory.account(account_id).version
+
+
+def test_payslip_figures_are_exact() -> None:
+    slip = four_weekly_payslip(Decimal(120), Money("13.00"))
+    assert slip.gross == Money("1560.00")
+    assert slip.employer_ni == Money("176.40")  # 15% of (1560 - 384)
+    assert slip.employee_ni == Money("47.36")  # 8% of (1560 - 968)
+    assert slip.paye == Money("118.60")  # 20% of 593 whole pounds above 966.92
+    assert (slip.employee_pension, slip.employer_pension) == (Money("54.00"), Money("32.40"))
+    assert slip.net == Money("1340.04")
+    with pytest.raises(ValueError, match="National Living Wage"):
+        four_weekly_payslip(Decimal(100), Money("12.20"))
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dpledger.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_console_command_runs_the_demo_twice(tmp_path: Path) -> None:
+    store = tmp_path / "demo.sqlite"
+    first = _cli("demo", "--store", str(store), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # command logs stay quiet without --verbose
+    assert "dpledger demo: a year at Northshire County Council" in first.stdout
+    assert "What happened" in first.stdout
+    assert str(store) in first.stdout
+    second = _cli("demo", "--store", str(store), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Removed the previous demo file" in second.stdout
+    assert second.stdout.split("\n", 2)[2] == first.stdout
+
+
+def test_the_console_command_refuses_a_file_that_is_not_the_demo(tmp_path: Path) -> None:
+    store = tmp_path / "mine.sqlite"
+    with Ledger.sqlite(store) as ledger:
+        ledger.open_account(
+            "MINE-1",
+            person_ref="P-1",
+            council="Northshire County Council",
+            provider="Managed Account Service",
+            effective_date=date(2025, 4, 7),
+            actor="test",
+        )
+    refused = _cli("demo", "--store", str(store), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "MINE-1" in refused.stderr
+    assert "Fix:" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert store.exists()
+    assert _cli("demo", "--store", str(store), "--fresh", cwd=tmp_path).returncode == 0
+
+
+def test_the_console_command_reports_usage_errors(tmp_path: Path) -> None:
+    assert _cli("demo", "--no-such-option", cwd=tmp_path).returncode == 2
+    assert _cli(cwd=tmp_path).returncode == 2
+    verbose = _cli("demo", "--store", "memory:", "--verbose", cwd=tmp_path)
+    assert verbose.returncode == 0
+    assert "event='command.recorded'" in verbose.stderr
