@@ -8,6 +8,7 @@ check its rule, and saves the one event it records. Every command takes an optio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -17,11 +18,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 import pydantic
-import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
@@ -47,13 +47,13 @@ from dpledger.domain.records import (
     SuspenseItem,
     WageRun,
 )
+from dpledger.log import get_logger
 
 MoneyLike = Money | str | int | Decimal
 """An amount: ``Money``, pounds as ``str`` or ``Decimal`` (at most 2 places), or ``int`` pence."""
 DateLike = date | str
 """A calendar date, or an ISO ``YYYY-MM-DD`` string."""
 
-_log = structlog.get_logger("dpledger")
 _policy_adapter: pydantic.TypeAdapter[AccountPolicy] = pydantic.TypeAdapter(AccountPolicy)
 
 
@@ -78,6 +78,12 @@ class Receipt:
     def postings(self) -> Postings:
         """The event's postings (they sum to zero)."""
         return self.event.postings
+
+    @property
+    def item_id(self) -> str | None:
+        """The suspense item id, for unexpected income (``None`` for other events)."""
+        item = getattr(self.event, "item_id", None)
+        return item if isinstance(item, str) else None
 
     @property
     def recorded_at(self) -> datetime:
@@ -124,6 +130,27 @@ class AccountState:
     def owed(self, liability: LedgerAccount) -> Money:
         """What is owed on one liability account, as a positive amount."""
         return -self.balances[liability]
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _names_account(
+    method: Callable[Concatenate[Ledger, str, _P], _R],
+) -> Callable[Concatenate[Ledger, str, _P], _R]:
+    """Errors raised before the account was loaded (bad input) still name the account."""
+
+    @functools.wraps(method)
+    def wrapper(self: Ledger, account_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, account_id, *args, **kwargs)
+        except DpledgerError as error:
+            if isinstance(account_id, str):
+                error.for_account(account_id)
+            raise
+
+    return wrapper
 
 
 class Ledger:
@@ -174,6 +201,7 @@ class Ledger:
         self.close()
 
     # ================================================================= opening and budget
+    @_names_account
     def open_account(
         self,
         account_id: str,
@@ -212,6 +240,7 @@ class Ledger:
         existing.check_reopen(meta.digest)
         return self._receipt(existing, existing.INITIAL_VERSION, replayed=True)
 
+    @_names_account
     def agree_budget(
         self,
         account_id: str,
@@ -240,6 +269,7 @@ class Ledger:
         )
 
     # ================================================================= money in
+    @_names_account
     def receive_council_payment(
         self,
         account_id: str,
@@ -273,6 +303,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def receive_contribution(
         self,
         account_id: str,
@@ -298,6 +329,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def receive_one_off_payment(
         self,
         account_id: str,
@@ -325,6 +357,7 @@ class Ledger:
         )
 
     # ================================================================= agencies
+    @_names_account
     def register_agency(
         self,
         account_id: str,
@@ -351,6 +384,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def receive_invoice(
         self,
         account_id: str,
@@ -398,6 +432,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def approve_invoice(
         self,
         account_id: str,
@@ -422,6 +457,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def dispute_invoice(
         self,
         account_id: str,
@@ -447,6 +483,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def pay_invoice(
         self,
         account_id: str,
@@ -484,6 +521,7 @@ class Ledger:
         )
 
     # ================================================================= payroll
+    @_names_account
     def register_personal_assistant(
         self,
         account_id: str,
@@ -507,6 +545,7 @@ class Ledger:
             lambda a, m: a.register_personal_assistant(pa_id=pa_id, hourly_rate=rate, meta=m),
         )
 
+    @_names_account
     def record_wage_run(
         self,
         account_id: str,
@@ -560,6 +599,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def pay_net_wages(
         self,
         account_id: str,
@@ -586,6 +626,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def pay_hmrc(
         self,
         account_id: str,
@@ -609,6 +650,30 @@ class Ledger:
             lambda a, m: a.pay_hmrc(amount=money, bank_reference=bank_reference, meta=m),
         )
 
+    @_names_account
+    def claim_employment_allowance(
+        self,
+        account_id: str,
+        *,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Offset employer NI owed to HMRC by Employment Allowance (no money moves)."""
+        money = _money(amount, "amount")
+        return self._execute(
+            account_id,
+            "claim_employment_allowance",
+            {"amount": money},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.claim_employment_allowance(amount=money, meta=m),
+        )
+
+    @_names_account
     def pay_pension(
         self,
         account_id: str,
@@ -632,6 +697,7 @@ class Ledger:
             lambda a, m: a.pay_pension(amount=money, bank_reference=bank_reference, meta=m),
         )
 
+    @_names_account
     def pay_care_plan_spend(
         self,
         account_id: str,
@@ -670,6 +736,7 @@ class Ledger:
         )
 
     # ================================================================= unexpected income
+    @_names_account
     def receive_unexpected_income(
         self,
         account_id: str,
@@ -694,6 +761,7 @@ class Ledger:
             lambda a, m: a.receive_unexpected_income(amount=money, description=description, meta=m),
         )
 
+    @_names_account
     def classify_unexpected_income(
         self,
         account_id: str,
@@ -718,6 +786,7 @@ class Ledger:
             ),
         )
 
+    @_names_account
     def refund_unexpected_income(
         self,
         account_id: str,
@@ -740,6 +809,7 @@ class Ledger:
             lambda a, m: a.refund_unexpected_income(item_id=item_id, meta=m),
         )
 
+    @_names_account
     def keep_unexpected_income(
         self,
         account_id: str,
@@ -763,6 +833,7 @@ class Ledger:
         )
 
     # ================================================================= recoupment and lifecycle
+    @_names_account
     def demand_recoupment(
         self,
         account_id: str,
@@ -785,6 +856,7 @@ class Ledger:
             lambda a, m: a.demand_recoupment(amount=money, meta=m),
         )
 
+    @_names_account
     def repay_recoupment(
         self,
         account_id: str,
@@ -808,6 +880,7 @@ class Ledger:
             lambda a, m: a.repay_recoupment(amount=money, bank_reference=bank_reference, meta=m),
         )
 
+    @_names_account
     def suspend(
         self,
         account_id: str,
@@ -829,6 +902,7 @@ class Ledger:
             lambda a, m: a.suspend(meta=m),
         )
 
+    @_names_account
     def resume(
         self,
         account_id: str,
@@ -851,6 +925,7 @@ class Ledger:
             lambda a, m: a.resume(backfill_ordered=backfill_ordered, meta=m),
         )
 
+    @_names_account
     def close_account(
         self,
         account_id: str,
@@ -873,6 +948,7 @@ class Ledger:
             lambda a, m: a.close(meta=m),
         )
 
+    @_names_account
     def correct(
         self,
         account_id: str,
@@ -899,6 +975,7 @@ class Ledger:
         )
 
     # ================================================================= queries
+    @_names_account
     def account(self, account_id: str) -> AccountState:
         """The account's state now."""
         account = self._load(account_id)
@@ -922,18 +999,33 @@ class Ledger:
             suspense_items=dict(account.suspense_items),
         )
 
+    @_names_account
     def balances(self, account_id: str) -> dict[LedgerAccount, Money]:
         """Every ledger account's balance now (debit positive)."""
         return self._load(account_id).balances
 
+    @_names_account
     def bank_balance(self, account_id: str) -> Money:
         """The client bank balance now."""
         return self._load(account_id).bank_balance
 
+    @_names_account
     def surplus(self, account_id: str, on: DateLike) -> Money:
         """Balance minus unpaid liabilities minus contingency on ``on``, never negative."""
         return self._load(account_id).surplus(_date(on, "on"))
 
+    @_names_account
+    def contingency(self, account_id: str, on: DateLike) -> Money:
+        """The contingency the account may keep on ``on``: policy weeks x weekly gross budget."""
+        return self._load(account_id).contingency(_date(on, "on"))
+
+    @_names_account
+    def available_from(self, account_id: str, on: DateLike) -> Money:
+        """The most that could be paid out on ``on`` without the bank going below zero then or
+        on any later date."""
+        return self._load(account_id).available_from(_date(on, "on"))
+
+    @_names_account
     def events(self, account_id: str) -> list[ev.AccountEvent]:
         """Every event of the account, oldest first."""
         self._load(account_id)
@@ -954,6 +1046,7 @@ class Ledger:
                     ids.append(event.account_id)
         return ids
 
+    @_names_account
     def load(self, account_id: str) -> ManagedAccount:
         """The domain aggregate itself (read it; commands go through the Ledger's methods)."""
         return self._load(account_id)
@@ -995,12 +1088,13 @@ class Ledger:
             raise UnknownParty(
                 f"the account has no event {version} (its last is {account.version})",
                 account_id=account_id,
+                fix="name an event version from the account's history (Ledger.events)",
             )
         return found[0]
 
     def _receipt(self, account: ManagedAccount, version: int, *, replayed: bool) -> Receipt:
         event = self._event(account.account_id, version)
-        _log.info(
+        get_logger().info(
             "command.replayed",
             account_id=account.account_id,
             event_type=type(event).__name__,
@@ -1028,7 +1122,7 @@ class Ledger:
         try:
             action(account, meta)
         except DpledgerError as error:
-            _log.info(
+            get_logger().info(
                 "command.refused",
                 account_id=account_id,
                 command=command,
@@ -1050,7 +1144,7 @@ class Ledger:
         event = pending[-1]
         assert isinstance(event, ev.AccountEvent)
         amount = getattr(event, "amount", None)
-        _log.info(
+        get_logger().info(
             "command.recorded",
             account_id=account.account_id,
             command=command,
@@ -1121,19 +1215,40 @@ def _category(value: object) -> SpendCategory:
         ) from None
 
 
-def _policy(value: AccountPolicy | Mapping[str, Any] | None) -> AccountPolicy:
+def _policy(value: object) -> AccountPolicy:
     if value is None:
         return AccountPolicy()
     if isinstance(value, AccountPolicy):
         return value
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{value!r} is not a policy",
+            field="policy",
+            fix="pass an AccountPolicy or a mapping of its fields",
+        )
+    known = AccountPolicy.__dataclass_fields__
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(unknown)}",
+            field="policy",
+            fix=f"use only {', '.join(known)}",
+        )
+    for name, given in value.items():
+        if isinstance(given, bool) and name != "contribution_spent_first":
+            # pydantic's lax mode would read True as 1 week
+            raise ValidationError(f"{given!r} is not a number", field=f"policy.{name}")
     try:
         return _policy_adapter.validate_python(dict(value))
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
+        inner = first.get("ctx", {}).get("error")
+        if isinstance(inner, ValidationError):  # our own check in AccountPolicy.__post_init__
+            raise inner from None
         where = ".".join(str(part) for part in first["loc"])
-        raise ValidationError(first["msg"], field=f"policy.{where}") from None
-    except ValidationError:
-        raise
+        raise ValidationError(
+            first["msg"], field=f"policy.{where}", fix="see docs/model.md for the policy fields"
+        ) from None
 
 
 def _meta(

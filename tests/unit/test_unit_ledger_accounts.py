@@ -100,22 +100,12 @@ def test_a_bad_policy_names_the_field(ledger: Ledger) -> None:
         ledger.account("DP-9")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a range error raised in AccountPolicy.__post_init__ reaches Ledger._policy "
-    "wrapped in pydantic's ValidationError with loc (), so the field becomes 'policy.'",
-)
 def test_a_policy_out_of_range_names_the_field(ledger: Ledger) -> None:
     with pytest.raises(ValidationError) as caught:
         ledger.open_account("DP-9", **OPEN_ARGS, policy={"contingency_weeks": 30})
     assert caught.value.field == "policy.contingency_weeks"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pydantic's lax mode turns True into 1 week before AccountPolicy's own check "
-    "(which refuses bools) sees it",
-)
 def test_a_bool_is_not_a_number_of_weeks_in_a_policy_mapping(ledger: Ledger) -> None:
     with pytest.raises(ValidationError) as caught:
         ledger.open_account("DP-9", **OPEN_ARGS, policy={"contingency_weeks": True})
@@ -331,12 +321,6 @@ def test_a_third_decimal_place_at_the_ledger_keeps_the_reason(funded: Any) -> No
     assert "no third decimal place" in caught.value.fix
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Ledger boundary ValidationErrors (_money/_date/_decimal/_category) carry no "
-    "account_id although the command names one (errors.py: 'carries the account id where "
-    "there is one')",
-)
 def test_boundary_validation_errors_carry_the_account_id(funded: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         funded.do("receive_council_payment", amount=0.1)

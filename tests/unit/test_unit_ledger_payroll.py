@@ -272,3 +272,27 @@ def test_any_balanced_wage_run_posts_gross_plus_employer_costs(
         assert -postings.effect_on(A.HMRC_PAYABLE) == paye + employee_ni + employer_ni
         assert -postings.effect_on(A.PENSION_PAYABLE) == employee_pension + employer_pension
         assert ledger.account("DP-W").unpaid_liabilities == Money(cost)
+
+
+def test_employment_allowance_offsets_employer_ni_owed_to_hmrc(funded: Any) -> None:
+    funded.pa()
+    funded.wage_run()  # employer NI £30, HMRC owed £90
+    bank_before = funded.state().bank_balance
+    receipt = funded.do("claim_employment_allowance", amount="30.00")
+    state = funded.state()
+    assert {(p.account, p.amount) for p in receipt.postings} == {
+        (LedgerAccount.HMRC_PAYABLE, Money("30.00")),
+        (LedgerAccount.EMPLOYER_NI, Money("-30.00")),
+    }
+    assert state.owed(LedgerAccount.HMRC_PAYABLE) == Money("60.00")
+    assert state.balances[LedgerAccount.EMPLOYER_NI] == Money(0)
+    assert state.bank_balance == bank_before
+
+
+def test_employment_allowance_never_exceeds_employer_ni_incurred(funded: Any) -> None:
+    funded.pa()
+    funded.wage_run()  # employer NI £30 although £90 is owed to HMRC
+    version = funded.state().version
+    with pytest.raises(Overpayment, match="employer NI"):
+        funded.do("claim_employment_allowance", amount="30.01")
+    assert funded.state().version == version

@@ -66,6 +66,8 @@ from dpledger.domain.rules import (
     wage_run_net,
 )
 
+MAX_HOURS = Decimal(24 * 366)
+"""No invoice or payslip covers more hours than a (leap) year has."""
 _ACCOUNT_NAMESPACE = UUID("6f1d7c2e-3b0a-5c59-9d6e-2a7f0e4b8c11")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
@@ -512,6 +514,24 @@ class ManagedAccount(Aggregate):
             bank_reference=bank_reference,
         )
 
+    def claim_employment_allowance(self, *, amount: Money, meta: CommandMeta) -> None:
+        """Offset employer NI owed to HMRC by Employment Allowance (no money moves).
+
+        Never more than HMRC is owed, nor more than the employer NI incurred so far.
+        """
+        self._check_writable(meta)
+        self._check_amount(amount, "amount")
+        self._check_not_over(amount, self.owed(LedgerAccount.HMRC_PAYABLE), "HMRC")
+        self._check_not_over(
+            amount, self.balance(LedgerAccount.EMPLOYER_NI), "employer NI incurred"
+        )
+        self._record(
+            ev.EmploymentAllowanceClaimed,
+            meta,
+            Postings.transfer(LedgerAccount.HMRC_PAYABLE, LedgerAccount.EMPLOYER_NI, amount),
+            amount=amount,
+        )
+
     def pay_pension(self, *, amount: Money, bank_reference: str | None, meta: CommandMeta) -> None:
         """Pay pension contributions owed: never more than is owed."""
         self._check_writable(meta)
@@ -708,6 +728,14 @@ class ManagedAccount(Aggregate):
                 account_id=self.account_id,
                 fix="classify, refund or keep each item first",
             )
+        later = [d for d in self._bank_days if d > meta.effective_date.isoformat()]
+        if later:
+            raise InvalidTransition(
+                f"bank entries are dated after the closing date {meta.effective_date}: "
+                f"{max(later)}",
+                account_id=self.account_id,
+                fix="close on or after the last bank entry's date",
+            )
         bank = self.bank_balance
         received = -self.balance(LedgerAccount.CONTRIBUTION_INCOME)
         due = contributions_due(self._budgets, meta.effective_date)
@@ -859,6 +887,7 @@ class ManagedAccount(Aggregate):
                 f"{meta.effective_date} is before the account was opened ({self.opened_on})",
                 field="effective_date",
                 account_id=self.account_id,
+                fix=f"date it on or after {self.opened_on}",
             )
 
     def _check_amount(self, value: object, field: str, *, allow_zero: bool = False) -> None:
@@ -867,21 +896,28 @@ class ManagedAccount(Aggregate):
                 f"must be Money, got {type(value).__name__}",
                 field=field,
                 account_id=self.account_id,
+                fix="pass Money('12.34')",
             )
         if value.currency != GBP:
             raise ValidationError(
-                f"must be in GBP, got {value.currency}", field=field, account_id=self.account_id
+                f"must be in GBP, got {value.currency}",
+                field=field,
+                account_id=self.account_id,
+                fix="a managed account keeps GBP only",
             )
         if value.is_negative() or (value.is_zero() and not allow_zero):
             raise ValidationError(
                 f"must be {'zero or more' if allow_zero else 'more than zero'}, got {value}",
                 field=field,
                 account_id=self.account_id,
+                fix="amounts are never negative: corrections reverse entries instead",
             )
 
     def _check_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError("must not be blank", field=field, account_id=self.account_id)
+            raise ValidationError(
+                "must not be blank", field=field, account_id=self.account_id, fix=f"give a {field}"
+            )
 
     def _check_period(self, start: date, end: date) -> None:
         if not isinstance(start, date) or not isinstance(end, date) or end < start:
@@ -889,25 +925,32 @@ class ManagedAccount(Aggregate):
                 f"period {start}..{end} ends before it starts",
                 field="period_end",
                 account_id=self.account_id,
+                fix="give dates with the period's first day first",
             )
 
     def _check_hours(self, hours: object) -> None:
-        if (
-            not isinstance(hours, Decimal)
-            or not hours.is_finite()
-            or hours < 0
-            or hours != hours.quantize(Decimal("0.01"))
-        ):
+        valid = (
+            isinstance(hours, Decimal)
+            and hours.is_finite()
+            and Decimal(0) <= hours <= MAX_HOURS
+            and (hours * 100) == (hours * 100).to_integral_value()
+        )
+        if not valid:
             raise ValidationError(
-                f"must be a non-negative Decimal with at most 2 places, got {hours!r}",
+                f"must be a number of hours from 0 to {MAX_HOURS} with at most 2 places, "
+                f"got {hours!r}",
                 field="hours",
                 account_id=self.account_id,
+                fix="pass hours as a Decimal or str such as '37.5'",
             )
 
     def _require_reason(self, meta: CommandMeta, what: str) -> None:
         if meta.reason is None:
             raise ValidationError(
-                f"{what} needs a reason", field="reason", account_id=self.account_id
+                f"{what} needs a reason",
+                field="reason",
+                account_id=self.account_id,
+                fix="say why, briefly; auditors read it",
             )
 
     def _check_not_over(self, amount: Money, owed: Money, what: str) -> None:
@@ -944,12 +987,15 @@ class ManagedAccount(Aggregate):
                 f"{invoice.status.value}; this needs it to be "
                 + " or ".join(s.value for s in allowed),
                 account_id=self.account_id,
+                fix="an invoice goes received -> approved (or disputed) -> paid",
             )
 
     def _check_correctable(self, target: ev.AccountEvent) -> None:
         if target.originator_id != self.id or target.originator_version > self.version:
             raise UnknownParty(
-                "the event to correct is not on this account", account_id=self.account_id
+                "the event to correct is not on this account",
+                account_id=self.account_id,
+                fix="name an event version of this account",
             )
         version = target.originator_version
         if str(version) in self._corrections:
@@ -1002,11 +1048,16 @@ class ManagedAccount(Aggregate):
     def _held_item(self, item_id: str) -> SuspenseItem:
         item = self._suspense.get(item_id)
         if item is None:
-            raise UnknownParty(f"no suspense item {item_id!r}", account_id=self.account_id)
+            raise UnknownParty(
+                f"no suspense item {item_id!r}",
+                account_id=self.account_id,
+                fix="use the item id from the unexpected income's receipt",
+            )
         if item.status is not SuspenseStatus.HELD:
             raise InvalidTransition(
                 f"suspense item {item_id} was already {item.status.value}",
                 account_id=self.account_id,
+                fix="correct that resolution first if it was wrong",
             )
         return item
 
@@ -1019,23 +1070,38 @@ class ManagedAccount(Aggregate):
         **fields: Any,
     ) -> None:
         """The one place an event is recorded: the money invariants are checked here."""
-        self._check_funds(postings)
+        self._check_funds(postings, meta.effective_date)
         self._check_no_overpaid_liability(postings)
         self.trigger_event(event_class, **fields, **_meta_fields(meta, postings))
 
-    def _check_funds(self, postings: Postings) -> None:
-        # The library never makes the bank balance negative: the bank's own feed may, but we don't.
+    def _check_funds(self, postings: Postings, day: date) -> None:
+        # The library never makes the bank balance negative (the bank's own feed may, we don't),
+        # on any date: a back-dated payment may only spend what was there from that date on.
         change = postings.effect_on(LedgerAccount.BANK)
-        after = self._balances.get(LedgerAccount.BANK.value, 0) + change
-        if change < 0 and after < 0:
+        if change >= 0:
+            return
+        available = self.available_from(day)
+        if available.pence + change < 0:
+            shortfall = Money(-(available.pence + change))
             raise InsufficientFunds(
-                f"the bank balance {self.bank_balance} cannot cover {Money(-change)}: "
-                f"short by {Money(-after)}",
-                shortfall=Money(-after),
-                balance=self.bank_balance,
+                f"the bank cannot cover {Money(-change)} on {day}: {available} is available from "
+                f"that date on, short by {shortfall}",
+                shortfall=shortfall,
+                balance=available,
                 account_id=self.account_id,
                 fix="wait for the next council payment or contribution, or pay less",
             )
+
+    def available_from(self, day: date) -> Money:
+        """The most that can be paid out on ``day``: the lowest end-of-day bank balance from
+        ``day`` on (money arriving later cannot pay for it; later payments already spent some)."""
+        key = day.isoformat()
+        running = sum(pence for when, pence in self._bank_days.items() if when <= key)
+        lowest = running
+        for when in sorted(w for w in self._bank_days if w > key):
+            running += self._bank_days[when]
+            lowest = min(lowest, running)
+        return Money(lowest)
 
     def _check_no_overpaid_liability(self, postings: Postings) -> None:
         for line in postings:
@@ -1056,6 +1122,9 @@ class ManagedAccount(Aggregate):
         for line in event.postings:
             code = line.account.value
             self._balances[code] = self._balances.get(code, 0) + line.amount.pence
+            if line.account is LedgerAccount.BANK:
+                day = event.effective_date.isoformat()
+                self._bank_days[day] = self._bank_days.get(day, 0) + line.amount.pence
         if event.command_key is not None:
             self._commands[event.command_key] = [event.command_digest, event.originator_version]
         handler = _HANDLERS.get(type(event))
@@ -1073,6 +1142,7 @@ class ManagedAccount(Aggregate):
         self.closed_on: date | None = None
         self.suspended_since: date | None = None
         self._balances: dict[str, int] = {}
+        self._bank_days: dict[str, int] = {}  # ISO effective date -> net bank movement, pence
         self._budgets: list[BudgetAgreement] = []
         self._agencies: dict[str, Agency] = {}
         self._invoices: dict[str, Invoice] = {}
@@ -1107,6 +1177,7 @@ class ManagedAccount(Aggregate):
             total=event.total,
             status=InvoiceStatus.RECEIVED,
             paid=Money(0),
+            received_version=event.originator_version,
         )
         self._invoices[invoice.key] = invoice
 
@@ -1116,11 +1187,21 @@ class ManagedAccount(Aggregate):
 
     @_handles(ev.InvoiceApproved)
     def _on_invoice_approved(self, event: ev.InvoiceApproved) -> None:
-        self._set_invoice(event.agency_id, event.invoice_number, status=InvoiceStatus.APPROVED)
+        self._set_invoice(
+            event.agency_id,
+            event.invoice_number,
+            status=InvoiceStatus.APPROVED,
+            approved_version=event.originator_version,
+        )
 
     @_handles(ev.InvoiceDisputed)
     def _on_invoice_disputed(self, event: ev.InvoiceDisputed) -> None:
-        self._set_invoice(event.agency_id, event.invoice_number, status=InvoiceStatus.DISPUTED)
+        self._set_invoice(
+            event.agency_id,
+            event.invoice_number,
+            status=InvoiceStatus.DISPUTED,
+            approved_version=None,
+        )
 
     @_handles(ev.InvoicePaid)
     def _on_invoice_paid(self, event: ev.InvoicePaid) -> None:
@@ -1221,13 +1302,27 @@ def _can_always(_account: ManagedAccount, _target: Any) -> None:
     return None
 
 
+def _refuse_stale_invoice(account: ManagedAccount, invoice: Invoice) -> None:
+    # An invoice number can be used again once voided: a stale event must not touch the new one.
+    raise InvalidTransition(
+        f"invoice {invoice.invoice_number} from {invoice.agency_id} is not the one that event "
+        "recorded (the number was used again after a correction)",
+        account_id=account.account_id,
+        fix="correct the entries of the invoice as it stands now",
+    )
+
+
 def _can_undo_invoice_received(account: ManagedAccount, target: ev.InvoiceReceived) -> None:
     invoice = account.invoice(target.agency_id, target.invoice_number)
+    if invoice.received_version != target.originator_version:
+        _refuse_stale_invoice(account, invoice)
     account._check_invoice_status(invoice, InvoiceStatus.RECEIVED, InvoiceStatus.DISPUTED)
 
 
 def _can_undo_invoice_approved(account: ManagedAccount, target: ev.InvoiceApproved) -> None:
     invoice = account.invoice(target.agency_id, target.invoice_number)
+    if invoice.approved_version != target.originator_version:
+        _refuse_stale_invoice(account, invoice)
     if invoice.status is not InvoiceStatus.APPROVED or invoice.paid.is_positive():
         raise InvalidTransition(
             f"invoice {invoice.invoice_number} is {invoice.status.value} with {invoice.paid} paid",
@@ -1255,7 +1350,9 @@ def _can_undo_suspense_resolution(account: ManagedAccount, target: Any) -> None:
     item = account.suspense_items[target.item_id]
     if item.status in (SuspenseStatus.HELD, SuspenseStatus.REVERSED):
         raise InvalidTransition(
-            f"suspense item {target.item_id} is {item.status.value}", account_id=account.account_id
+            f"suspense item {target.item_id} is {item.status.value}",
+            account_id=account.account_id,
+            fix="only a resolution still in force can be corrected",
         )
 
 
@@ -1269,6 +1366,7 @@ _CORRECTION_CHECKS: dict[type[ev.AccountEvent], Callable[[ManagedAccount, Any], 
     ev.WageRunRecorded: _can_undo_wage_run,
     ev.NetWagesPaid: _can_always,
     ev.HmrcPaid: _can_always,
+    ev.EmploymentAllowanceClaimed: _can_always,
     ev.PensionPaid: _can_always,
     ev.CarePlanSpendPaid: _can_always,
     ev.UnexpectedIncomeReceived: _can_undo_suspense_received,
@@ -1287,7 +1385,10 @@ def _undo_invoice_received(account: ManagedAccount, fields: Mapping[str, Any]) -
 
 def _undo_invoice_approved(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
     account._set_invoice(
-        fields["agency_id"], fields["invoice_number"], status=InvoiceStatus.RECEIVED
+        fields["agency_id"],
+        fields["invoice_number"],
+        status=InvoiceStatus.RECEIVED,
+        approved_version=None,
     )
 
 

@@ -6,6 +6,11 @@ one, so a council system can show it or route it without parsing the message.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # money.py imports this module; the annotation alone needs Money
+    from dpledger.domain.money import Money
+
 
 class DpledgerError(Exception):
     """Base of every error dpledger raises on purpose.
@@ -18,10 +23,18 @@ class DpledgerError(Exception):
         self.message = message
         self.account_id = account_id
         self.fix = fix
-        text = message if account_id is None else f"[{account_id}] {message}"
-        if fix:
-            text = f"{text}. Fix: {fix}"
-        super().__init__(text)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.message if self.account_id is None else f"[{self.account_id}] {self.message}"
+        return f"{text}. Fix: {self.fix}" if self.fix else text
+
+    def for_account(self, account_id: str) -> DpledgerError:
+        """Name ``account_id`` on an error raised before the account was known; returns self."""
+        if self.account_id is None:
+            self.account_id = account_id
+            self.args = (self._render(),)
+        return self
 
 
 class ValidationError(DpledgerError, ValueError):
@@ -68,15 +81,17 @@ class AccountClosed(RuleViolation):
 class InsufficientFunds(RuleViolation):
     """A payment (or a reversal) would take the bank balance below zero.
 
-    ``shortfall`` is the amount of money missing, ``balance`` the bank balance before the command.
+    ``shortfall`` is the amount of money missing; ``balance`` the money available for it: the lowest
+    bank balance from the payment's effective date on (a payment cannot spend money that arrives
+    later, nor money that later payments already spent).
     """
 
     def __init__(
         self,
         message: str,
         *,
-        shortfall: object,
-        balance: object,
+        shortfall: Money,
+        balance: Money,
         account_id: str | None = None,
         fix: str = "",
     ) -> None:

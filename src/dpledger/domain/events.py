@@ -159,6 +159,12 @@ class HmrcPaid(AccountEvent):
     bank_reference: str | None
 
 
+class EmploymentAllowanceClaimed(AccountEvent):
+    """Employment Allowance offset employer NI owed to HMRC (PA employers may claim it)."""
+
+    amount: Money
+
+
 class PensionPaid(AccountEvent):
     """Pension contributions were paid to the pension provider."""
 

@@ -7,14 +7,15 @@ and infinity, and refuses to add, subtract or compare amounts in different curre
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from dpledger.domain.errors import CurrencyMismatch, MoneyError
 
 GBP: Final = "GBP"
 _PENCE_PER_POUND: Final = 100
-_AMOUNT = re.compile(r"^(?P<sign>[-+]?)£?(?P<pounds>\d+)(?:\.(?P<frac>\d{1,2}))?$")
+# ASCII digits only: str.isdigit-style matching would accept Arabic-Indic and full-width digits.
+_AMOUNT = re.compile(r"^(?P<sign>[-+]?)£?(?P<pounds>[0-9]+)(?:\.(?P<frac>[0-9]{1,2}))?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -64,7 +65,8 @@ class Money:
     @property
     def amount(self) -> Decimal:
         """The amount in major units (pounds) as an exact ``Decimal`` with two places."""
-        return (Decimal(self._pence) / _PENCE_PER_POUND).quantize(Decimal("0.01"))
+        # Built from digits, not by division: exact for any size, whatever the decimal context.
+        return Decimal(f"{self._pence}E-2")
 
     def is_zero(self) -> bool:
         """True when the amount is nothing."""
@@ -137,6 +139,9 @@ class Money:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Money is immutable")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Money is immutable")
+
     def __repr__(self) -> str:
         return f"Money('{self.amount}', '{self._currency}')"
 
@@ -152,7 +157,9 @@ class Money:
 
 def _to_pence(amount: object) -> int:
     if isinstance(amount, bool):
-        raise MoneyError("a bool is not an amount of money", field="amount")
+        raise MoneyError(
+            "a bool is not an amount of money", field="amount", fix="pass int pence or a str"
+        )
     if isinstance(amount, int):
         return amount
     if isinstance(amount, float):
@@ -174,19 +181,19 @@ def _to_pence(amount: object) -> int:
         return -pence if match["sign"] == "-" else pence
     if isinstance(amount, Decimal):
         if not amount.is_finite():
-            raise MoneyError(f"{amount} is not a finite amount", field="amount")
-        try:
-            scaled = amount * _PENCE_PER_POUND
-            whole = scaled.to_integral_value()
-        except InvalidOperation as exc:  # pragma: no cover - only for absurd exponents
-            raise MoneyError(f"{amount} cannot be represented", field="amount") from exc
-        if whole != scaled:
+            raise MoneyError(
+                f"{amount} is not a finite amount", field="amount", fix="pass a real amount"
+            )
+        # Exact rational arithmetic: Decimal multiplication would round in a 28-digit context.
+        numerator, denominator = amount.as_integer_ratio()
+        pence, remainder = divmod(numerator * _PENCE_PER_POUND, denominator)
+        if remainder:
             raise MoneyError(
                 f"{amount} has more than two decimal places; dpledger never rounds money silently",
                 field="amount",
                 fix="round it yourself, with the rounding rule that applies, before passing it",
             )
-        return int(whole)
+        return pence
     raise MoneyError(
         f"cannot make money from {type(amount).__name__}",
         field="amount",

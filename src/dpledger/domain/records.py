@@ -62,6 +62,10 @@ class Invoice:
     total: Money
     status: InvoiceStatus
     paid: Money
+    received_version: int = 0
+    """The account version of the event that recorded this invoice."""
+    approved_version: int | None = None
+    """The version of the approval in force, if approved."""
 
     @property
     def key(self) -> str:

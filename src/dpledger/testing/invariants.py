@@ -6,6 +6,7 @@ Called by dpledger's own stateful tests after every step; call it from yours.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
@@ -23,6 +24,8 @@ def check_account_invariants(account: ManagedAccount, events: Sequence[AccountEv
     - the versions run 1, 2, 3, ... with no gap;
     - replaying the postings, the bank never goes below zero and no liability or suspense
       account is ever overpaid (in debit);
+    - in effective-date order too, the bank's end-of-day balance is never below zero (a
+      back-dated payment cannot spend money that arrived later);
     - the account's balances equal the sums of all postings;
     - the bank balance equals money in minus money out.
     """
@@ -66,5 +69,14 @@ def check_account_invariants(account: ManagedAccount, events: Sequence[AccountEv
         raise InvariantViolation(
             f"bank {account.bank_balance.pence} != money in {money_in} - money out {money_out}"
         )
+    by_day: dict[date, int] = {}
+    for event in events:
+        change = event.postings.effect_on(LedgerAccount.BANK)
+        by_day[event.effective_date] = by_day.get(event.effective_date, 0) + change
+    end_of_day = 0
+    for day in sorted(by_day):
+        end_of_day += by_day[day]
+        if end_of_day < 0:
+            raise InvariantViolation(f"the bank ended {day} at {end_of_day} pence")
     if account.version != len(events):
         raise InvariantViolation(f"account at version {account.version} but {len(events)} events")
