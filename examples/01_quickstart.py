@@ -6,14 +6,7 @@ and print the balances. Run it from the repository root:
     .venv/bin/python examples/01_quickstart.py
 """
 
-import logging
-
-import structlog
-
 from dpledger import Ledger, LedgerAccount
-
-# dpledger logs every command through structlog at info level; show only warnings here.
-structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 ACTOR = "example:finance-officer"
 

@@ -8,14 +8,8 @@
     .venv/bin/python examples/02_idempotency_and_errors.py
 """
 
-import logging
-
-import structlog
-
 from dpledger import Ledger
 from dpledger.errors import DuplicateInvoice, IdempotencyConflict, InsufficientFunds
-
-structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 ACTOR = "example:bank-feed"
 

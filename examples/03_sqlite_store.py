@@ -6,16 +6,11 @@ argument, and kept).
     .venv/bin/python examples/03_sqlite_store.py
 """
 
-import logging
 import sys
 import tempfile
 from pathlib import Path
 
-import structlog
-
 from dpledger import Ledger
-
-structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 ACTOR = "example:finance-officer"
 
