@@ -503,15 +503,8 @@ class ManagedAccount(Aggregate):
 
     def pay_hmrc(self, *, amount: Money, bank_reference: str | None, meta: CommandMeta) -> None:
         """Pay HMRC PAYE and NI owed: never more than is owed."""
-        self._check_writable(meta)
-        self._check_amount(amount, "amount")
-        self._check_not_over(amount, self.owed(LedgerAccount.HMRC_PAYABLE), "HMRC")
-        self._record(
-            ev.HmrcPaid,
-            meta,
-            Postings.transfer(LedgerAccount.HMRC_PAYABLE, LedgerAccount.BANK, amount),
-            amount=amount,
-            bank_reference=bank_reference,
+        self._pay_liability(
+            ev.HmrcPaid, LedgerAccount.HMRC_PAYABLE, "HMRC", amount, bank_reference, meta
         )
 
     def claim_employment_allowance(self, *, amount: Money, meta: CommandMeta) -> None:
@@ -534,13 +527,32 @@ class ManagedAccount(Aggregate):
 
     def pay_pension(self, *, amount: Money, bank_reference: str | None, meta: CommandMeta) -> None:
         """Pay pension contributions owed: never more than is owed."""
+        self._pay_liability(
+            ev.PensionPaid,
+            LedgerAccount.PENSION_PAYABLE,
+            "the pension",
+            amount,
+            bank_reference,
+            meta,
+        )
+
+    def _pay_liability(
+        self,
+        event_class: type[ev.AccountEvent],
+        liability: LedgerAccount,
+        payee: str,
+        amount: Money,
+        bank_reference: str | None,
+        meta: CommandMeta,
+    ) -> None:
+        """Pay a payee what a liability account says is owed: never more, never overdrawn."""
         self._check_writable(meta)
         self._check_amount(amount, "amount")
-        self._check_not_over(amount, self.owed(LedgerAccount.PENSION_PAYABLE), "the pension")
+        self._check_not_over(amount, self.owed(liability), payee)
         self._record(
-            ev.PensionPaid,
+            event_class,
             meta,
-            Postings.transfer(LedgerAccount.PENSION_PAYABLE, LedgerAccount.BANK, amount),
+            Postings.transfer(liability, LedgerAccount.BANK, amount),
             amount=amount,
             bank_reference=bank_reference,
         )
@@ -668,17 +680,13 @@ class ManagedAccount(Aggregate):
         self, *, amount: Money, bank_reference: str | None, meta: CommandMeta
     ) -> None:
         """Pay recouped surplus back to the council: never more than was demanded."""
-        self._check_writable(meta)
-        self._check_amount(amount, "amount")
-        self._check_not_over(
-            amount, self.owed(LedgerAccount.COUNCIL_PAYABLE), "recoupment owed to the council"
-        )
-        self._record(
+        self._pay_liability(
             ev.RecoupmentRepaid,
+            LedgerAccount.COUNCIL_PAYABLE,
+            "recoupment owed to the council",
+            amount,
+            bank_reference,
             meta,
-            Postings.transfer(LedgerAccount.COUNCIL_PAYABLE, LedgerAccount.BANK, amount),
-            amount=amount,
-            bank_reference=bank_reference,
         )
 
     # ----------------------------------------------------------------- lifecycle
