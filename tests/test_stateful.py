@@ -7,11 +7,14 @@ same state; idempotent retries change nothing; and the ledger agrees with the mo
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -73,12 +76,20 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ledger = Ledger.in_memory()
+        self.ledger = self.make_ledger()
         self.model = Model()
         self.day = START
         self.counter = 0
         self.last: tuple[str, dict[str, Any], Receipt] | None = None
         self.snapshot_version = 0
+
+    def make_ledger(self) -> Ledger:
+        """The ledger under test: in memory (events still go through the store's encoding)."""
+        return Ledger.in_memory()
+
+    def reopened(self) -> Ledger | None:
+        """A second ledger on the same store, for reload checks (None: the store is in-process)."""
+        return None
 
     def teardown(self) -> None:
         self.ledger.close()
@@ -412,6 +423,31 @@ class LedgerMachine(RuleBasedStateMachine):
         for event in self.ledger.events(ACCOUNT):
             rebuilt = event.mutate(rebuilt)
         assert rebuilt == from_store
+        other = self.reopened()
+        if other is not None:
+            with other:
+                assert other.load(ACCOUNT) == from_store
+                assert other.account(ACCOUNT) == self.ledger.account(ACCOUNT)
+
+
+class SqliteLedgerMachine(LedgerMachine):
+    """The same machine on an embedded SQLite file, reloaded by a second Ledger on that file."""
+
+    def make_ledger(self) -> Ledger:
+        self.workdir = tempfile.TemporaryDirectory()
+        self.path = Path(self.workdir.name) / "ledger.sqlite"
+        return Ledger.sqlite(self.path)
+
+    def reopened(self) -> Ledger | None:
+        return Ledger.sqlite(self.path)
+
+    def teardown(self) -> None:
+        super().teardown()
+        self.workdir.cleanup()
 
 
 TestLedgerMachine = LedgerMachine.TestCase
+TestSqliteLedgerMachine = SqliteLedgerMachine.TestCase
+TestSqliteLedgerMachine.settings = settings(
+    settings.default, max_examples=max(5, settings.default.max_examples // 4)
+)
