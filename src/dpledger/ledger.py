@@ -23,7 +23,7 @@ from uuid import UUID
 
 import pydantic
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import PersistenceError, RecordConflictError
 
 from dpledger.adapters.store import DEFAULT_SQLITE_FILE, DpledgerApplication, open_application
 from dpledger.domain import events as ev
@@ -33,6 +33,7 @@ from dpledger.domain.errors import (
     AccountNotFound,
     ConflictError,
     DpledgerError,
+    StoreError,
     UnknownParty,
     ValidationError,
 )
@@ -1140,6 +1141,12 @@ class Ledger:
                 "another writer changed this account at the same time; nothing was recorded",
                 account_id=account.account_id,
                 fix="retry the command (with the same idempotency key, it is safe)",
+            ) from exc
+        except PersistenceError as exc:  # locked file, lost connection, full disk, ...
+            raise StoreError(
+                f"the store could not record the event: {exc}; nothing was recorded",
+                account_id=account.account_id,
+                fix="check the store is reachable and writable, then retry with the same key",
             ) from exc
         event = pending[-1]
         assert isinstance(event, ev.AccountEvent)

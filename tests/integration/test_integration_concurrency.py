@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,28 @@ def test_the_same_command_sent_to_both_writers_is_recorded_once(
     assert retry.event == winner.event
     assert second.bank_balance(ACCOUNT) == Money("1250.00")
     assert len(second.events(ACCOUNT)) == 3
+
+
+def test_a_store_that_cannot_write_raises_store_error_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.persistence import OperationalError
+
+    from dpledger.errors import StoreError
+
+    ledger = Ledger.sqlite(tmp_path / "locked.sqlite")
+    ledger.open_account(
+        "DP-9", person_ref="P-9", council="C", provider="P", effective_date="2026-04-01", actor="t"
+    )
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(ledger.application, "save", locked)
+    with pytest.raises(StoreError) as refused:
+        ledger.receive_contribution("DP-9", amount="5.00", effective_date="2026-04-02", actor="t")
+    assert refused.value.account_id == "DP-9"
+    assert "retry" in refused.value.fix
+    monkeypatch.undo()
+    assert ledger.account("DP-9").version == 1
+    ledger.close()
