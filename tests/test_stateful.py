@@ -179,7 +179,8 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self.model.bank += amount.pence
         self.model.money_in += amount.pence
-        item_id: str = receipt.event.item_id  # type: ignore[attr-defined]
+        item_id = receipt.item_id
+        assert item_id is not None
         self.model.suspense[item_id] = amount.pence
         return item_id
 

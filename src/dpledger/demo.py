@@ -814,8 +814,8 @@ def _dp1001_agency_care(year: _Year) -> None:
                 idempotency_key=f"{acct}:unexpected:{arrived.isoformat()}",
             )
         )
-        assert isinstance(receipt.event, ev.UnexpectedIncomeReceived)
-        item.append(receipt.event.item_id)
+        assert receipt.item_id is not None
+        item.append(receipt.item_id)
 
     def refund() -> None:
         year.send(
@@ -923,8 +923,8 @@ def _dp1002_one_pa(year: _Year) -> None:
                 idempotency_key=f"{acct}:unexpected:{late.isoformat()}",
             )
         )
-        assert isinstance(receipt.event, ev.UnexpectedIncomeReceived)
-        item.append(receipt.event.item_id)
+        assert receipt.item_id is not None
+        item.append(receipt.item_id)
         year.retry_held(late, acct, receipt.event_type)
 
     def classify() -> None:

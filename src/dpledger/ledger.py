@@ -749,7 +749,7 @@ class Ledger:
         idempotency_key: str | None = None,
     ) -> Receipt:
         """Hold money that matches nothing expected in suspense. The receipt's
-        ``event.item_id`` names the suspense item."""
+        ``item_id`` names the suspense item."""
         money = _money(amount, "amount")
         return self._execute(
             account_id,
