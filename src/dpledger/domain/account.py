@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from dpledger.domain import events as ev
+from dpledger.domain.chain import GENESIS, digest_of
 from dpledger.domain.chart import (
     LIABILITIES,
     NO_POSTINGS,
@@ -161,16 +162,17 @@ class ManagedAccount(Aggregate):
                 raise ValidationError("must not be blank", field=field, account_id=account_id)
         if not isinstance(policy, AccountPolicy):
             raise ValidationError("must be an AccountPolicy", field="policy")
-        return cls._create(
-            ev.AccountOpened,
-            id=account_uuid(account_id),
-            account_id=account_id,
-            person_ref=person_ref,
-            council=council.strip(),
-            provider=provider.strip(),
-            policy=policy,
+        fields = {
+            "account_id": account_id,
+            "person_ref": person_ref,
+            "council": council.strip(),
+            "provider": provider.strip(),
+            "policy": policy,
             **_meta_fields(meta, NO_POSTINGS),
-        )
+        }
+        uuid = account_uuid(account_id)
+        chained = _chained(ev.AccountOpened, fields, uuid, cls.INITIAL_VERSION, GENESIS)
+        return cls._create(ev.AccountOpened, id=uuid, **chained)
 
     def check_reopen(self, digest: str | None) -> None:
         """Refuse opening this account again with different details (same details are a no-op)."""
@@ -1080,7 +1082,10 @@ class ManagedAccount(Aggregate):
         """The one place an event is recorded: the money invariants are checked here."""
         self._check_funds(postings, meta.effective_date)
         self._check_no_overpaid_liability(postings)
-        self.trigger_event(event_class, **fields, **_meta_fields(meta, postings))
+        fields = {**fields, **_meta_fields(meta, postings)}
+        self.trigger_event(
+            event_class, **_chained(event_class, fields, self.id, self.version + 1, self._head)
+        )
 
     def _check_funds(self, postings: Postings, day: date) -> None:
         # The library never makes the bank balance negative (the bank's own feed may, we don't),
@@ -1133,6 +1138,7 @@ class ManagedAccount(Aggregate):
             if line.account is LedgerAccount.BANK:
                 day = event.effective_date.isoformat()
                 self._bank_days[day] = self._bank_days.get(day, 0) + line.amount.pence
+        self._head = event.digest
         if event.command_key is not None:
             self._commands[event.command_key] = [event.command_digest, event.originator_version]
         handler = _HANDLERS.get(type(event))
@@ -1160,6 +1166,7 @@ class ManagedAccount(Aggregate):
         self._commands: dict[str, list[Any]] = {}
         self._corrections: dict[str, int] = {}
         self._opened_digest: str | None = event.command_digest
+        self._head: str = GENESIS  # the digest of the latest event: the next one chains to it
 
     @_handles(ev.BudgetAgreed)
     def _on_budget(self, event: ev.BudgetAgreed) -> None:
@@ -1459,3 +1466,18 @@ def _meta_fields(meta: CommandMeta, postings: Postings) -> dict[str, Any]:
         "command_digest": meta.digest,
         "postings": postings,
     }
+
+
+def _chained(
+    event_class: type[ev.AccountEvent],
+    fields: Mapping[str, Any],
+    originator_id: UUID,
+    version: int,
+    previous: str,
+) -> dict[str, Any]:
+    # The digest covers the recorded time too, so the timestamp is chosen here rather than by
+    # eventsourcing when it builds the event.
+    timestamp = event_class.create_timestamp()
+    chained = {**fields, "timestamp": timestamp, "previous_digest": previous}
+    whole = {**chained, "originator_id": originator_id, "originator_version": version}
+    return {**chained, "digest": digest_of(event_class.__name__, whole)}

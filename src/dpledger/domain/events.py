@@ -29,6 +29,10 @@ class AccountEvent(Aggregate.Event):
     command_key: str | None
     command_digest: str | None
     postings: Postings
+    previous_digest: str
+    """The digest of the account's previous event (:data:`~dpledger.domain.chain.GENESIS` first)."""
+    digest: str
+    """This event's own digest over everything it says (see :mod:`dpledger.domain.chain`)."""
 
     def apply(self, aggregate: Any) -> None:
         """Hands the event to the account, which knows how each kind changes its state."""
