@@ -27,6 +27,7 @@ from dpledger.domain.records import (
     AccountStatus,
     Agency,
     BudgetAgreement,
+    CouncilPayment,
     Invoice,
     InvoiceStatus,
     PersonalAssistant,
@@ -128,6 +129,7 @@ _RECORDS: tuple[type[Any], ...] = (
     PersonalAssistant,
     WageRun,
     SuspenseItem,
+    CouncilPayment,
 )
 
 

@@ -50,6 +50,7 @@ from dpledger.domain.records import (
     AccountStatus,
     Agency,
     BudgetAgreement,
+    CouncilPayment,
     Invoice,
     InvoiceStatus,
     PersonalAssistant,
@@ -876,6 +877,11 @@ class ManagedAccount(Aggregate):
         return MappingProxyType(self._wage_runs)
 
     @property
+    def council_payments(self) -> tuple[CouncilPayment, ...]:
+        """Regular council payments still in force (corrected ones removed), in recording order."""
+        return tuple(self._council_payments.values())
+
+    @property
     def suspense_items(self) -> Mapping[str, SuspenseItem]:
         """Unexpected income items by id, resolved or not."""
         return MappingProxyType(self._suspense)
@@ -1077,10 +1083,17 @@ class ManagedAccount(Aggregate):
         event_class: type[ev.AccountEvent],
         meta: CommandMeta,
         postings: Postings,
+        *,
+        from_bank: bool = False,
         **fields: Any,
     ) -> None:
-        """The one place an event is recorded: the money invariants are checked here."""
-        self._check_funds(postings, meta.effective_date)
+        """The one place an event is recorded: the money invariants are checked here.
+
+        ``from_bank`` marks a fact the bank statement reports: the bank is the truth, so the
+        never-overdrawn check (which guards payments *we* make) does not apply to it.
+        """
+        if not from_bank:
+            self._check_funds(postings, meta.effective_date)
         self._check_no_overpaid_liability(postings)
         fields = {**fields, **_meta_fields(meta, postings)}
         self.trigger_event(
@@ -1139,6 +1152,8 @@ class ManagedAccount(Aggregate):
                 day = event.effective_date.isoformat()
                 self._bank_days[day] = self._bank_days.get(day, 0) + line.amount.pence
         self._head = event.digest
+        if event.effective_date > self.latest_date:
+            self.latest_date = event.effective_date
         if event.command_key is not None:
             self._commands[event.command_key] = [event.command_digest, event.originator_version]
         handler = _HANDLERS.get(type(event))
@@ -1166,7 +1181,9 @@ class ManagedAccount(Aggregate):
         self._commands: dict[str, list[Any]] = {}
         self._corrections: dict[str, int] = {}
         self._opened_digest: str | None = event.command_digest
-        self._head: str = GENESIS  # the digest of the latest event: the next one chains to it
+        self._head = GENESIS  # the digest of the latest event: the next one chains to it
+        self.latest_date = event.effective_date  # the latest effective date recorded
+        self._council_payments: dict[str, CouncilPayment] = {}  # by version
 
     @_handles(ev.BudgetAgreed)
     def _on_budget(self, event: ev.BudgetAgreed) -> None:
@@ -1298,9 +1315,20 @@ class ManagedAccount(Aggregate):
         self.status = AccountStatus.CLOSED
         self.closed_on = event.effective_date
 
+    @_handles(ev.CouncilPaymentReceived)
+    def _on_council_payment(self, event: ev.CouncilPaymentReceived) -> None:
+        self._council_payments[str(event.originator_version)] = CouncilPayment(
+            event.originator_version,
+            event.effective_date,
+            event.amount,
+            event.period_start,
+            event.period_end,
+        )
+
     @_handles(ev.EntryCorrected)
     def _on_corrected(self, event: ev.EntryCorrected) -> None:
         self._corrections[str(event.corrected_version)] = event.originator_version
+        self._council_payments.pop(str(event.corrected_version), None)
         # Postings were reversed generically above; undo the target's effect on documents here.
         undo = _UNDO.get(event.corrected_type)
         if undo is not None:

@@ -50,11 +50,21 @@ class AccountPolicy:
     """Spend the person's contribution before council money (Gloucestershire)."""
     end_date: date | None = None
     """The date the Direct Payment ends, when known; payments for later periods are returnable."""
+    low_balance_weeks: int = 2
+    """Warn when the bank holds less than this many weeks of the gross budget (0: never)."""
+    contribution_shortfall_weeks: int = 4
+    """Warn when contributions due exceed those received by more than this many weeks' worth
+    (people pay at least every 4 weeks: Gloucestershire)."""
+    missing_payment_margin_days: int = 5
+    """An expected payment is missing once this many days pass after its due date."""
 
     def __post_init__(self) -> None:
         _range("contingency_weeks", self.contingency_weeks, 0, 26)
         _range("first_review_within_months", self.first_review_within_months, 1, 6)
         _range("review_every_months", self.review_every_months, 1, 12)
+        _range("low_balance_weeks", self.low_balance_weeks, 0, 26)
+        _range("contribution_shortfall_weeks", self.contribution_shortfall_weeks, 0, 26)
+        _range("missing_payment_margin_days", self.missing_payment_margin_days, 0, 60)
         if not isinstance(self.payment_basis, PaymentBasis):
             raise ValidationError("must be 'net' or 'gross'", field="policy.payment_basis")
         if not isinstance(self.frequency, PaymentFrequency):

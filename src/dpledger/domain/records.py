@@ -30,6 +30,17 @@ class BudgetAgreement:
 
 
 @dataclass(frozen=True, slots=True)
+class CouncilPayment:
+    """A regular council payment as recorded, with the period it pays for when stated."""
+
+    version: int
+    effective_date: date
+    amount: Money
+    period_start: date | None
+    period_end: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class Agency:
     """A care provider registered to invoice this account."""
 
