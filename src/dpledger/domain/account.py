@@ -1151,9 +1151,10 @@ class ManagedAccount(Aggregate):
             if line.account is LedgerAccount.BANK:
                 day = event.effective_date.isoformat()
                 self._bank_days[day] = self._bank_days.get(day, 0) + line.amount.pence
-        self._head = event.digest
-        if event.effective_date > self.latest_date:
-            self.latest_date = event.effective_date
+        self._head: str = event.digest
+        latest: date = self.latest_date
+        if event.effective_date > latest:
+            self.latest_date: date = event.effective_date
         if event.command_key is not None:
             self._commands[event.command_key] = [event.command_digest, event.originator_version]
         handler = _HANDLERS.get(type(event))
