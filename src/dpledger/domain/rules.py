@@ -59,3 +59,67 @@ def surplus(bank: Money, unpaid_liabilities: Money, contingency: Money) -> Money
     """Balance minus unpaid liabilities minus contingency, never negative."""
     value = bank - unpaid_liabilities - contingency
     return value if value.pence > 0 else Money(0)
+
+
+def council_recoverable_surplus(
+    surplus_now: Money, council_received: Money, contributions_received: Money, spent: Money
+) -> Money:
+    """The part of the surplus that is the council's when the contribution is spent first.
+
+    Spending uses the person's contribution before council money, so the council's share of
+    spending is ``max(0, spent - contributions)`` and its unspent money is what it paid minus that
+    share. The council may recover at most that, and never more than the surplus.
+    """
+    council_share = spent - contributions_received
+    unspent = council_received - (council_share if council_share.pence > 0 else Money(0))
+    capped = min(surplus_now, unspent)
+    return capped if capped.pence > 0 else Money(0)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved on by whole calendar months, clamped to the month's last day (31 Jan + 1
+    month is 28 or 29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last = (following - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def next_review_due(
+    first_payment: date | None,
+    last_review: date | None,
+    first_within_months: int,
+    every_months: int,
+    requested: date | None = None,
+) -> date | None:
+    """When the next review is due (Care and Support (Direct Payments) Regulations 2014, reg 7).
+
+    The first review is due within ``first_within_months`` of the first payment, then each within
+    ``every_months`` of the last; a review may set an earlier date (``requested``), never a later
+    one. ``None`` before the first payment.
+    """
+    if last_review is None:
+        if first_payment is None:
+            return None
+        due = add_months(first_payment, first_within_months)
+    else:
+        due = add_months(last_review, every_months)
+    return min(due, requested) if requested is not None else due
+
+
+def paid_in_advance_after(payments: Sequence[tuple[date, date, Money]], end_date: date) -> Money:
+    """What payments for days after ``end_date`` amount to, pro-rated by days.
+
+    Each payment is ``(period_start, period_end, amount)``; the days after ``end_date`` are
+    returnable at the final reckoning. Rounded half-up to the penny once, at the end.
+    """
+    total = Decimal(0)
+    for start, end, amount in payments:
+        if end <= end_date:
+            continue
+        days = (end - start).days + 1
+        after = (end - max(end_date, start - timedelta(days=1))).days
+        total += Decimal(amount.pence) * after / days
+    return Money(int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
