@@ -17,7 +17,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -84,3 +85,71 @@ def seal_mac(key: bytes, account_id: str, version: int, digest: str) -> str:
 def seal_mac_matches(key: bytes, account_id: str, version: int, digest: str, mac: str) -> bool:
     """Whether ``mac`` is the seal HMAC for this head (constant-time comparison)."""
     return hmac.compare_digest(seal_mac(key, account_id, version, digest), mac)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    """The first place an account's chain does not hold, and why."""
+
+    account_id: str
+    version: int
+    reason: str
+
+
+def first_broken_link(
+    account_id: str,
+    stored: Iterable[tuple[int, Any]],
+    seals: Iterable[tuple[int, str]] = (),
+) -> BrokenLink | None:
+    """Check one account's stored events, in stored order; ``None`` if every link holds.
+
+    ``stored`` gives ``(stored version, event)`` pairs, where the event is the decoded event or an
+    exception saying why it could not be decoded. ``seals`` are ``(version, digest)`` heads
+    recorded earlier (already authenticated by the caller): each must still be found.
+    """
+    previous = GENESIS
+    expected_version = 1
+    digests: dict[int, str] = {}
+    for version, event in stored:
+        if isinstance(event, BaseException):
+            return BrokenLink(account_id, version, f"the stored event cannot be read: {event}")
+        if version != expected_version:
+            missing = "missing" if version > expected_version else "repeated or out of order"
+            return BrokenLink(
+                account_id,
+                expected_version,
+                f"version {expected_version} is {missing} (found version {version} next)",
+            )
+        if getattr(event, "originator_version", None) != version:
+            return BrokenLink(account_id, version, "the event's version was changed")
+        recorded = getattr(event, "digest", None)
+        if recorded != event_digest(event):
+            return BrokenLink(
+                account_id, version, "the event's content does not match its recorded digest"
+            )
+        if event.previous_digest != previous:
+            return BrokenLink(
+                account_id,
+                version,
+                "the event does not chain to the previous event (an event before it was "
+                "changed, removed, inserted or reordered)",
+            )
+        digests[version] = recorded
+        previous = recorded
+        expected_version += 1
+    for version, digest in seals:
+        if version not in digests:
+            last = expected_version - 1
+            return BrokenLink(
+                account_id,
+                version,
+                f"a seal names version {version} but the account now ends at version {last} "
+                "(events were removed)",
+            )
+        if digests[version] != digest:
+            return BrokenLink(
+                account_id,
+                version,
+                "the event no longer matches its seal (the history was rewritten)",
+            )
+    return None

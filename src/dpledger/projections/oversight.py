@@ -1,0 +1,440 @@
+"""Warnings and the council portfolio: the real-time oversight councils say they lack.
+
+The ``oversight`` read model rebuilds each account's state from its events (the aggregate's own
+``when``, applied to the previous state: the same arithmetic as the write side, never a second
+implementation), evaluates the warning rules (:mod:`dpledger.projections.warnings`) after every
+event, and keeps:
+
+- ``dpv_warnings``: one row per warning raised, with when it was raised (the event's version,
+  effective date and recorded time), its figures and explanation, and when it was cleared;
+- ``dpv_portfolio``: one row per account with what a council's oversight table shows (money held,
+  unpaid liabilities, contingency, surplus, contributions, reviews, spend by category, warnings
+  in force), rewritten once per batch for each account the batch touched.
+
+Refreshing after an event costs one account's rows, whatever the size of the portfolio.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dpledger.adapters.views import ViewCursor
+from dpledger.domain.account import ManagedAccount
+from dpledger.domain.chart import EXPENSES
+from dpledger.domain.money import Money
+from dpledger.domain.policy import PaymentBasis
+from dpledger.domain.records import OutgoingStatus, SuspenseStatus
+from dpledger.domain.rules import contributions_due
+from dpledger.projections.balances import recorded_key
+from dpledger.projections.engine import ReadModel
+from dpledger.projections.warnings import RULES, Condition, evaluate
+
+_REPLICAS = 2000
+"""Accounts whose state the model keeps in memory between events (least recently used go)."""
+
+
+class Oversight(ReadModel):
+    """Warnings raised and cleared as events arrive, and one portfolio row per account."""
+
+    name = "oversight"
+    table_names = ("dpv_warnings", "dpv_portfolio")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS dpv_warnings ("
+        " account_id TEXT NOT NULL, council TEXT NOT NULL, rule TEXT NOT NULL,"
+        " subject TEXT NOT NULL, raised_version BIGINT NOT NULL, raised_on TEXT NOT NULL,"
+        " raised_at TEXT NOT NULL, figures TEXT NOT NULL, explanation TEXT NOT NULL,"
+        " cleared_version BIGINT, cleared_on TEXT, cleared_at TEXT,"
+        " PRIMARY KEY (account_id, rule, subject, raised_version))",
+        "CREATE INDEX IF NOT EXISTS dpv_warnings_open ON dpv_warnings (council, cleared_version)",
+        "CREATE TABLE IF NOT EXISTS dpv_portfolio ("
+        " account_id TEXT PRIMARY KEY, council TEXT NOT NULL, provider TEXT NOT NULL,"
+        " status TEXT NOT NULL, as_of TEXT NOT NULL, version BIGINT NOT NULL,"
+        " bank BIGINT NOT NULL, unpaid BIGINT NOT NULL, contingency BIGINT NOT NULL,"
+        " surplus BIGINT NOT NULL, recoverable_surplus BIGINT NOT NULL,"
+        " contributions_due BIGINT NOT NULL, contributions_received BIGINT NOT NULL,"
+        " first_payment_on TEXT, last_review_on TEXT, next_review_due TEXT,"
+        " suspense_held BIGINT NOT NULL, unexplained_out BIGINT NOT NULL,"
+        " spend TEXT NOT NULL, warnings TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS dpv_portfolio_council ON dpv_portfolio (council)",
+    )
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._replicas: OrderedDict[Any, ManagedAccount] = OrderedDict()
+        self._open: dict[Any, dict[tuple[str, str], int]] = {}
+        self._touched: dict[Any, ManagedAccount] = {}
+
+    def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
+        if not hasattr(event, "postings"):
+            return
+        account = self._replica(event)
+        account = event.mutate(account)
+        self._replicas[event.originator_id] = account
+        self._replicas.move_to_end(event.originator_id)
+        while len(self._replicas) > _REPLICAS:
+            self._replicas.popitem(last=False)
+        self._touched[event.originator_id] = account
+        self._diff(cur, account, event)
+
+    def _replica(self, event: Any) -> ManagedAccount | None:
+        if event.originator_version == 1:
+            return None
+        account = self._replicas.get(event.originator_id)
+        if account is not None and account.version == event.originator_version - 1:
+            return account
+        # Not in memory (a new process, or evicted): rebuild the state just before this event
+        # from the account's own events (and snapshots), never from another account's.
+        loaded: Any = self.source.repository.get(
+            event.originator_id, version=event.originator_version - 1
+        )
+        assert isinstance(loaded, ManagedAccount)
+        return loaded
+
+    def _diff(self, cur: ViewCursor, account: ManagedAccount, event: Any) -> None:
+        open_now = self._open.get(event.originator_id)
+        if open_now is None:
+            open_now = self._load_open(cur, account.account_id)
+            self._open[event.originator_id] = open_now
+        holding = evaluate(account)
+        when = (event.originator_version, account.latest_date.isoformat())
+        recorded = recorded_key(event.timestamp)
+        for key, raised_version in list(open_now.items()):
+            if key not in holding:
+                cur.execute(
+                    "UPDATE dpv_warnings SET cleared_version = ?, cleared_on = ?, cleared_at = ?"
+                    " WHERE account_id = ? AND rule = ? AND subject = ? AND raised_version = ?",
+                    (*when, recorded, account.account_id, *key, raised_version),
+                )
+                del open_now[key]
+        for key, condition in holding.items():
+            if key in open_now:
+                continue  # still holding: not raised again
+            cur.execute(
+                "INSERT INTO dpv_warnings (account_id, council, rule, subject, raised_version,"
+                " raised_on, raised_at, figures, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account.account_id,
+                    account.council,
+                    condition.rule,
+                    condition.subject,
+                    *when,
+                    recorded,
+                    json.dumps(condition.figures, sort_keys=True),
+                    condition.explanation,
+                ),
+            )
+            open_now[key] = event.originator_version
+
+    @staticmethod
+    def _load_open(cur: ViewCursor, account_id: str) -> dict[tuple[str, str], int]:
+        cur.execute(
+            "SELECT rule, subject, raised_version FROM dpv_warnings"
+            " WHERE account_id = ? AND cleared_version IS NULL",
+            (account_id,),
+        )
+        return {(str(r), str(s)): int(v) for r, s, v in cur.fetchall()}
+
+    def flush(self, cur: ViewCursor) -> None:
+        for originator_id, account in self._touched.items():
+            row = portfolio_row(account, sorted({r for r, _ in self._open[originator_id]}))
+            columns = list(row)
+            cur.execute(
+                f"INSERT INTO dpv_portfolio ({', '.join(columns)})"  # noqa: S608 - fixed names
+                f" VALUES ({', '.join('?' for _ in columns)})"
+                " ON CONFLICT (account_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "account_id"),
+                list(row.values()),
+            )
+        self._touched.clear()
+
+    def reset(self) -> None:
+        self._replicas.clear()
+        self._open.clear()
+        self._touched.clear()
+
+
+def portfolio_row(account: ManagedAccount, warnings: list[str]) -> dict[str, Any]:
+    """The portfolio columns for one account, at its latest effective date."""
+    on = account.latest_date
+    net = account.policy.payment_basis is PaymentBasis.NET
+    due = contributions_due(account.budgets, on) if net else Money(0)
+    spend = {a.value.split(":", 1)[1]: account.balance(a).pence for a in EXPENSES}
+    first, last, review = account.first_payment_on, account.last_review_on, account.next_review_due
+    return {
+        "account_id": account.account_id,
+        "council": account.council,
+        "provider": account.provider,
+        "status": account.status.value,
+        "as_of": on.isoformat(),
+        "version": account.version,
+        "bank": account.bank_balance.pence,
+        "unpaid": account.unpaid_liabilities.pence,
+        "contingency": account.contingency(on).pence,
+        "surplus": account.surplus(on).pence,
+        "recoverable_surplus": account.recoverable_surplus(on).pence,
+        "contributions_due": due.pence,
+        "contributions_received": account.contributions_received.pence,
+        "first_payment_on": None if first is None else first.isoformat(),
+        "last_review_on": None if last is None else last.isoformat(),
+        "next_review_due": None if review is None else review.isoformat(),
+        "suspense_held": sum(
+            i.amount.pence
+            for i in account.suspense_items.values()
+            if i.status is SuspenseStatus.HELD
+        ),
+        "unexplained_out": sum(
+            o.amount.pence
+            for o in account.unexplained_outgoings.values()
+            if o.status is OutgoingStatus.HELD
+        ),
+        "spend": json.dumps(spend, sort_keys=True),
+        "warnings": json.dumps(warnings),
+    }
+
+
+# ---------------------------------------------------------------------- queries
+@dataclass(frozen=True)
+class Warning:
+    """A warning raised for an account, and cleared once its condition stopped holding."""
+
+    account_id: str
+    council: str
+    rule: str
+    subject: str
+    raised_version: int
+    raised_on: date
+    """The account's latest effective date when the warning was raised."""
+    raised_at: datetime
+    """When the event that raised it was recorded."""
+    figures: dict[str, Any]
+    explanation: str
+    cleared_version: int | None = None
+    cleared_on: date | None = None
+    cleared_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the condition still holds."""
+        return self.cleared_version is None
+
+
+_WARNING_COLUMNS = (
+    "account_id, council, rule, subject, raised_version, raised_on, raised_at, figures,"
+    " explanation, cleared_version, cleared_on, cleared_at"
+)
+
+
+def _when(text: Any) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+
+
+def _warning(row: tuple[Any, ...]) -> Warning:
+    account, council, rule, subject, version, on, at, figures, text, c_version, c_on, c_at = row
+    raised_at = _when(at)
+    assert raised_at is not None
+    return Warning(
+        account_id=str(account),
+        council=str(council),
+        rule=str(rule),
+        subject=str(subject),
+        raised_version=int(version),
+        raised_on=date.fromisoformat(str(on)),
+        raised_at=raised_at,
+        figures=json.loads(figures),
+        explanation=str(text),
+        cleared_version=None if c_version is None else int(c_version),
+        cleared_on=None if c_on is None else date.fromisoformat(str(c_on)),
+        cleared_at=_when(c_at),
+    )
+
+
+def _rule_order(w: Warning) -> tuple[int, int, str]:
+    return RULES.index(w.rule) if w.rule in RULES else len(RULES), w.raised_version, w.subject
+
+
+def warnings_for(
+    cur: ViewCursor,
+    *,
+    account_id: str | None = None,
+    council: str | None = None,
+    active_only: bool = True,
+) -> list[Warning]:
+    """Warnings of one account or one council (active ones unless ``active_only=False``)."""
+    sql = f"SELECT {_WARNING_COLUMNS} FROM dpv_warnings WHERE 1 = 1"  # noqa: S608
+    params: list[Any] = []
+    if account_id is not None:
+        sql += " AND account_id = ?"
+        params.append(account_id)
+    if council is not None:
+        sql += " AND council = ?"
+        params.append(council)
+    if active_only:
+        sql += " AND cleared_version IS NULL"
+    cur.execute(sql, params)
+    found = [_warning(tuple(r)) for r in cur.fetchall()]
+    return sorted(found, key=lambda w: (w.account_id, *_rule_order(w)))
+
+
+@dataclass(frozen=True)
+class PortfolioAccount:
+    """One account as the council's oversight table shows it (figures at ``as_of``)."""
+
+    account_id: str
+    council: str
+    provider: str
+    status: str
+    as_of: date
+    version: int
+    bank: Money
+    unpaid_liabilities: Money
+    contingency: Money
+    surplus: Money
+    recoverable_surplus: Money
+    contributions_due: Money
+    contributions_received: Money
+    first_payment_on: date | None
+    last_review_on: date | None
+    next_review_due: date | None
+    suspense_held: Money
+    unexplained_out: Money
+    spend: dict[str, Money]
+    warnings: tuple[str, ...]
+
+    @property
+    def contribution_shortfall(self) -> Money:
+        """Contributions due minus received, when positive."""
+        short = self.contributions_due - self.contributions_received
+        return short if short.pence > 0 else Money(0)
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """An account whose review falls due by the portfolio's date (or is overdue)."""
+
+    account_id: str
+    due: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A council's oversight table: every account, and what needs attention.
+
+    ``reviews_due`` lists reviews due within ``review_horizon_days`` of ``on`` (overdue ones
+    first); ``surplus_candidates`` accounts with a recoverable surplus, largest first.
+    """
+
+    council: str
+    on: date
+    accounts: tuple[PortfolioAccount, ...]
+    by_warning: dict[str, tuple[str, ...]]
+    """Account ids under each warning rule in force."""
+    surplus_candidates: tuple[tuple[str, Money], ...]
+    reviews_due: tuple[ReviewDue, ...]
+    contribution_shortfalls: tuple[tuple[str, Money], ...]
+    spend_by_category: dict[str, Money]
+    money_held: Money
+    unpaid_liabilities: Money
+    total_surplus: Money
+
+
+_PORTFOLIO_COLUMNS = (
+    "account_id, council, provider, status, as_of, version, bank, unpaid, contingency, surplus,"
+    " recoverable_surplus, contributions_due, contributions_received, first_payment_on,"
+    " last_review_on, next_review_due, suspense_held, unexplained_out, spend, warnings"
+)
+
+
+def _optional_date(text: Any) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
+def portfolio_accounts(cur: ViewCursor, council: str | None = None) -> list[PortfolioAccount]:
+    """Portfolio rows, of one council or of all, by account id."""
+    sql = f"SELECT {_PORTFOLIO_COLUMNS} FROM dpv_portfolio"  # noqa: S608
+    params: list[Any] = []
+    if council is not None:
+        sql += " WHERE council = ?"
+        params.append(council)
+    cur.execute(sql + " ORDER BY account_id", params)
+    rows = []
+    for r in cur.fetchall():
+        rows.append(
+            PortfolioAccount(
+                account_id=str(r[0]),
+                council=str(r[1]),
+                provider=str(r[2]),
+                status=str(r[3]),
+                as_of=date.fromisoformat(str(r[4])),
+                version=int(r[5]),
+                bank=Money(int(r[6])),
+                unpaid_liabilities=Money(int(r[7])),
+                contingency=Money(int(r[8])),
+                surplus=Money(int(r[9])),
+                recoverable_surplus=Money(int(r[10])),
+                contributions_due=Money(int(r[11])),
+                contributions_received=Money(int(r[12])),
+                first_payment_on=_optional_date(r[13]),
+                last_review_on=_optional_date(r[14]),
+                next_review_due=_optional_date(r[15]),
+                suspense_held=Money(int(r[16])),
+                unexplained_out=Money(int(r[17])),
+                spend={k: Money(int(v)) for k, v in json.loads(r[18]).items()},
+                warnings=tuple(json.loads(r[19])),
+            )
+        )
+    return rows
+
+
+def build_portfolio(
+    accounts: list[PortfolioAccount], council: str, on: date, review_horizon_days: int = 30
+) -> Portfolio:
+    """Summarise a council's accounts as of ``on``."""
+    by_warning: dict[str, list[str]] = {}
+    for row in accounts:
+        for rule in row.warnings:
+            by_warning.setdefault(rule, []).append(row.account_id)
+    reviews = []
+    for row in accounts:
+        due = row.next_review_due
+        if due is not None and row.status != "closed" and (due - on).days <= review_horizon_days:
+            reviews.append(ReviewDue(row.account_id, due, due < on))
+    spend: dict[str, int] = {}
+    for row in accounts:
+        for category, money in row.spend.items():
+            spend[category] = spend.get(category, 0) + money.pence
+    return Portfolio(
+        council=council,
+        on=on,
+        accounts=tuple(accounts),
+        by_warning={r: tuple(by_warning[r]) for r in RULES if r in by_warning},
+        surplus_candidates=tuple(
+            sorted(
+                (
+                    (a.account_id, a.recoverable_surplus)
+                    for a in accounts
+                    if a.recoverable_surplus.pence > 0
+                ),
+                key=lambda pair: (-pair[1].pence, pair[0]),
+            )
+        ),
+        reviews_due=tuple(sorted(reviews, key=lambda r: (not r.overdue, r.due, r.account_id))),
+        contribution_shortfalls=tuple(
+            (a.account_id, a.contribution_shortfall)
+            for a in accounts
+            if a.contribution_shortfall.pence > 0
+        ),
+        spend_by_category={k: Money(v) for k, v in sorted(spend.items())},
+        money_held=Money(sum(a.bank.pence for a in accounts)),
+        unpaid_liabilities=Money(sum(a.unpaid_liabilities.pence for a in accounts)),
+        total_surplus=Money(sum(a.recoverable_surplus.pence for a in accounts)),
+    )
+
+
+__all__ = ["Condition", "Oversight", "Portfolio", "PortfolioAccount", "Warning", "build_portfolio"]

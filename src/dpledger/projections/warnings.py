@@ -1,0 +1,294 @@
+"""The warning rules: which conditions hold for an account now, with figures and plain English.
+
+Pure functions of the account's state (as rebuilt from its events) at its latest effective date.
+The oversight read model evaluates them after every event, raises a warning when a condition starts
+to hold and clears it when it stops; a condition that goes on holding is not raised again.
+
+Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
+
+- ``overdrawn``: the bank balance is below zero (a bank feed can show this).
+- ``committed``: bank balance minus unpaid liabilities is below zero.
+- ``forecast``: bank minus liabilities minus the outgoings expected before the next council
+  payment is below zero; says when the money is expected to run out.
+- ``low_balance``: the bank holds less than ``policy.low_balance_weeks`` of the gross budget.
+- ``contribution_shortfall``: contributions due minus received exceed
+  ``policy.contribution_shortfall_weeks`` of the weekly contribution (net basis only).
+- ``unexpected_income``: money held in suspense (one warning per item).
+- ``unexpected_outgoing``: money out that matched nothing expected, unresolved (one per item).
+- ``reconciliation_break``: a statement balance differs from the ledger's (one per date).
+- ``review_overdue``: the council's review is past its due date.
+- ``paid_while_suspended``: a council payment arrived while payments are suspended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from dpledger.domain.account import ManagedAccount
+from dpledger.domain.money import Money
+from dpledger.domain.policy import PaymentBasis, PaymentFrequency
+from dpledger.domain.records import (
+    AccountStatus,
+    InvoiceStatus,
+    OutgoingStatus,
+    SuspenseStatus,
+)
+from dpledger.domain.rules import add_months, contributions_due
+
+RULES: tuple[str, ...] = (
+    "overdrawn",
+    "committed",
+    "forecast",
+    "low_balance",
+    "contribution_shortfall",
+    "unexpected_income",
+    "unexpected_outgoing",
+    "reconciliation_break",
+    "review_overdue",
+    "paid_while_suspended",
+)
+"""Every warning rule, in the order reports list them."""
+
+SPENDING_WINDOW_DAYS = 56
+"""How far back the forecast looks for the spending rate: two 4-weekly cycles."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A warning condition that holds: its rule, subject, figures and explanation."""
+
+    rule: str
+    subject: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    """Money in pence (ints) and dates as ISO text, so they store exactly."""
+    explanation: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two conditions the same warning."""
+        return self.rule, self.subject
+
+
+def evaluate(account: ManagedAccount) -> dict[tuple[str, str], Condition]:
+    """Every condition that holds for ``account`` at its latest effective date."""
+    found: list[Condition] = []
+    if account.status is AccountStatus.CLOSED:
+        return {}
+    on = account.latest_date
+    bank = account.bank_balance
+    unpaid = account.unpaid_liabilities
+    if bank.pence < 0:
+        found.append(
+            Condition(
+                "overdrawn",
+                "",
+                {"bank": bank.pence},
+                f"The bank balance is {bank}: the account is overdrawn. Find out why the bank "
+                "paid more than the account held, and ask the council for an urgent payment.",
+            )
+        )
+    if (bank - unpaid).pence < 0:
+        found.append(
+            Condition(
+                "committed",
+                "",
+                {"bank": bank.pence, "unpaid_liabilities": unpaid.pence},
+                f"The bank holds {bank} but {unpaid} is owed (approved invoices, wages, HMRC, "
+                f"pension): {unpaid - bank} more than the account holds.",
+            )
+        )
+    found.extend(_forecast(account, on, bank, unpaid))
+    found.extend(_low_balance(account, on, bank))
+    found.extend(_contribution_shortfall(account, on))
+    found.extend(_held_items(account))
+    found.extend(_review(account, on))
+    found.extend(_paid_while_suspended(account))
+    return {c.key: c for c in found}
+
+
+def next_council_payment(account: ManagedAccount, on: date) -> date | None:
+    """When the next regular council payment is expected after ``on`` (``None`` if none is:
+    no payment yet, or payments suspended)."""
+    if account.status is not AccountStatus.OPEN:
+        return None
+    dates = [p.effective_date for p in account.council_payments]
+    if not dates:
+        return None
+    due = max(dates)
+    while due <= on:
+        if account.policy.frequency is PaymentFrequency.MONTHLY:
+            due = add_months(due, 1)
+        else:
+            due += timedelta(days=28)
+    return due
+
+
+def spending_in_window(account: ManagedAccount, on: date) -> Money:
+    """Wage costs and agency invoices for periods ending in the last 56 days up to ``on``.
+
+    A wage run costs gross pay plus employer NI and employer pension (net wages, HMRC and the
+    pension provider between them); an invoice its total unless disputed or voided.
+    """
+    since = on - timedelta(days=SPENDING_WINDOW_DAYS)
+    total = 0
+    for run in account.wage_runs.values():
+        if since < run.period_end <= on:
+            total += run.gross.pence + run.employer_ni.pence + run.employer_pension.pence
+    for invoice in account.invoices.values():
+        if invoice.status in (InvoiceStatus.DISPUTED, InvoiceStatus.VOIDED):
+            continue
+        if since < invoice.period_end <= on:
+            total += invoice.total.pence
+    return Money(total)
+
+
+def _forecast(account: ManagedAccount, on: date, bank: Money, unpaid: Money) -> list[Condition]:
+    next_payment = next_council_payment(account, on)
+    window = spending_in_window(account, on)
+    if next_payment is None or window.pence <= 0:
+        return []
+    days = (next_payment - on).days
+    # Spending accrues at the recent daily rate until the next payment arrives.
+    expected = Money(window.pence * days // SPENDING_WINDOW_DAYS)
+    available = bank - unpaid
+    if (available - expected).pence >= 0:
+        return []
+    runs_out = on + timedelta(days=max(0, available.pence) * SPENDING_WINDOW_DAYS // window.pence)
+    return [
+        Condition(
+            "forecast",
+            "",
+            {
+                "bank": bank.pence,
+                "unpaid_liabilities": unpaid.pence,
+                "expected_outgoings": expected.pence,
+                "next_payment_on": next_payment.isoformat(),
+                "runs_out_on": runs_out.isoformat(),
+            },
+            f"At the recent rate of spending, {expected} more will go out before the next "
+            f"council payment on {next_payment}; with {bank} in the bank and {unpaid} owed, the "
+            f"money is expected to run out on {runs_out}.",
+        )
+    ]
+
+
+def _low_balance(account: ManagedAccount, on: date, bank: Money) -> list[Condition]:
+    weeks = account.policy.low_balance_weeks
+    budget = account.budget_on(on)
+    if weeks <= 0 or budget is None or budget.weekly_gross.pence <= 0:
+        return []
+    threshold = budget.weekly_gross * weeks
+    if bank >= threshold:
+        return []
+    return [
+        Condition(
+            "low_balance",
+            "",
+            {"bank": bank.pence, "threshold": threshold.pence, "weeks": weeks},
+            f"The bank holds {bank}, less than {weeks} weeks of the gross budget ({threshold}).",
+        )
+    ]
+
+
+def _contribution_shortfall(account: ManagedAccount, on: date) -> list[Condition]:
+    if account.policy.payment_basis is not PaymentBasis.NET:
+        return []  # on the gross basis the council collects the contribution itself
+    budget = account.budget_on(on)
+    if budget is None or budget.weekly_contribution.pence <= 0:
+        return []
+    due = contributions_due(account.budgets, on)
+    received = account.contributions_received
+    weeks = account.policy.contribution_shortfall_weeks
+    allowed = budget.weekly_contribution * weeks
+    short = due - received
+    if short <= allowed:
+        return []
+    return [
+        Condition(
+            "contribution_shortfall",
+            "",
+            {"due": due.pence, "received": received.pence, "shortfall": short.pence},
+            f"The person's contributions are {short} behind ({due} due to {on}, {received} "
+            f"received), more than {weeks} weeks' worth ({allowed}). Contact them or their "
+            "representative about the arrears.",
+        )
+    ]
+
+
+def _held_items(account: ManagedAccount) -> list[Condition]:
+    found = []
+    for item in account.suspense_items.values():
+        if item.status is SuspenseStatus.HELD:
+            found.append(
+                Condition(
+                    "unexpected_income",
+                    item.item_id,
+                    {"amount": item.amount.pence, "since": item.received_on.isoformat()},
+                    f"{item.amount} arrived on {item.received_on} that matches nothing expected "
+                    f"({item.description}); it is held in suspense until it is classified, "
+                    "refunded or kept with a reason.",
+                )
+            )
+    for out in account.unexplained_outgoings.values():
+        if out.status is OutgoingStatus.HELD:
+            found.append(
+                Condition(
+                    "unexpected_outgoing",
+                    out.item_id,
+                    {"amount": out.amount.pence, "since": out.effective_date.isoformat()},
+                    f"{out.amount} left the bank on {out.effective_date} that matches no payment "
+                    f"the account made ({out.description}); find out what it was and classify, "
+                    "recover or accept it.",
+                )
+            )
+    for gap in account.reconciliation_breaks():
+        found.append(
+            Condition(
+                "reconciliation_break",
+                gap.effective_date.isoformat(),
+                {
+                    "asserted": gap.asserted.pence,
+                    "ledger": gap.ledger.pence,
+                    "difference": gap.difference.pence,
+                },
+                f"The bank statement ({gap.source}) says {gap.asserted} on {gap.effective_date} "
+                f"but the ledger says {gap.ledger}: a difference of {gap.difference}. Import the "
+                "missing statement lines or record what the bank did.",
+            )
+        )
+    return found
+
+
+def _review(account: ManagedAccount, on: date) -> list[Condition]:
+    due = account.next_review_due
+    if due is None or due >= on:
+        return []
+    last = account.last_review_on
+    return [
+        Condition(
+            "review_overdue",
+            "",
+            {"due": due.isoformat(), "last_review": None if last is None else last.isoformat()},
+            f"The council's review was due by {due} and none is recorded"
+            + (f" since {last}." if last else "."),
+        )
+    ]
+
+
+def _paid_while_suspended(account: ManagedAccount) -> list[Condition]:
+    since = account.suspended_since
+    if account.status is not AccountStatus.SUSPENDED or since is None:
+        return []
+    return [
+        Condition(
+            "paid_while_suspended",
+            str(payment.version),
+            {"amount": payment.amount.pence, "on": payment.effective_date.isoformat()},
+            f"The council paid {payment.amount} on {payment.effective_date} although payments "
+            f"are suspended since {since}; ask the council whether it is to be returned.",
+        )
+        for payment in account.council_payments
+        if payment.effective_date >= since
+    ]

@@ -1,0 +1,426 @@
+"""The Ledger's read side: balances at any date, periods, audit trail, warnings, portfolio,
+verification and seals.
+
+:class:`ReadSide` is a mixin of :class:`dpledger.Ledger`. Its queries read the projections
+(:mod:`dpledger.projections`), which it brings up to date first: in-process, only the
+notifications recorded since the last query are applied, so a query sees every event recorded
+before it. A worker can keep them current instead with :meth:`ReadSide.catch_up`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from uuid import UUID
+
+from dpledger.adapters.store import DpledgerApplication
+from dpledger.adapters.views import ViewStore
+from dpledger.domain.account import account_uuid, check_identifier
+from dpledger.domain.chain import BrokenLink, first_broken_link, seal_mac, seal_mac_matches
+from dpledger.domain.chart import LedgerAccount
+from dpledger.domain.errors import AccountNotFound, DpledgerError, ValidationError
+from dpledger.domain.money import Money
+from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
+from dpledger.projections.balances import (
+    LedgerLines,
+    PeriodSummary,
+    balance_as_of,
+    balances_as_of,
+    period_summary,
+)
+from dpledger.projections.engine import Progress, ProjectionEngine
+from dpledger.projections.oversight import (
+    Oversight,
+    Portfolio,
+    Warning,
+    build_portfolio,
+    portfolio_accounts,
+    warnings_for,
+)
+
+READ_MODELS = (LedgerLines, AuditTrail, Oversight)
+"""Every read model a Ledger keeps."""
+
+SEAL_KEY_ENV = "DPLEDGER_SEAL_KEY"
+"""Where the seal key comes from when a Ledger is not given one (keep it outside the database)."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _names_account(
+    method: Callable[Concatenate[Any, str, _P], _R],
+) -> Callable[Concatenate[Any, str, _P], _R]:
+    @functools.wraps(method)
+    def wrapper(self: Any, account_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, account_id, *args, **kwargs)
+        except DpledgerError as error:
+            if isinstance(account_id, str):
+                error.for_account(account_id)
+            raise
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Seal:
+    """An account's chain head at a version, anchored by an HMAC when a seal key is set.
+
+    Export seals into every statement and audit report; a later :meth:`ReadSide.verify` given
+    them exposes a history rewritten since (a plain hash chain can be recomputed by whoever can
+    write the database; the seal, held outside it, cannot).
+    """
+
+    account_id: str
+    version: int
+    digest: str
+    mac: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The seal as JSON-ready data."""
+        return {
+            "account_id": self.account_id,
+            "version": self.version,
+            "digest": self.digest,
+            "mac": self.mac,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Seal:
+        """A seal read back from :meth:`as_dict` output; raises ValidationError if malformed."""
+        try:
+            seal = cls(
+                account_id=str(data["account_id"]),
+                version=int(data["version"]),
+                digest=str(data["digest"]),
+                mac=None if data.get("mac") is None else str(data["mac"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"not a seal: {exc}",
+                field="seal",
+                fix="pass what Ledger.seal(...).as_dict() produced",
+            ) from exc
+        return seal
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What :meth:`ReadSide.verify` found: ``ok`` or the first broken link of each account."""
+
+    accounts_checked: int
+    events_checked: int
+    broken: tuple[BrokenLink, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every link of every account checked holds."""
+        return not self.broken
+
+    @property
+    def first_broken(self) -> BrokenLink | None:
+        """The first broken link found, if any."""
+        return self.broken[0] if self.broken else None
+
+
+class ReadSide:
+    """Queries over the projections, mixed into :class:`dpledger.Ledger`."""
+
+    _app: DpledgerApplication
+    _views: ViewStore
+    _engine: ProjectionEngine
+    _seal_key: bytes | None
+
+    def _start_read_side(self, views: ViewStore, seal_key: bytes | str | None) -> None:
+        self._views = views
+        self._engine = ProjectionEngine(self._app, views, READ_MODELS)
+        key = seal_key if seal_key is not None else os.environ.get(SEAL_KEY_ENV) or None
+        self._seal_key = key.encode() if isinstance(key, str) else key
+
+    # ------------------------------------------------------------ projections
+    def catch_up(self, *, progress: Progress | None = None) -> int:
+        """Apply every event not yet projected; return how many were applied."""
+        return self._engine.catch_up(progress=progress)
+
+    def rebuild_projections(self, *, progress: Progress | None = None) -> int:
+        """Empty every read model and project the whole store again (after an upgrade)."""
+        return self._engine.rebuild(progress=progress)
+
+    @property
+    def projections(self) -> ProjectionEngine:
+        """The projection engine (positions, catch-up, rebuild by name)."""
+        return self._engine
+
+    def _read(self, name: str) -> Any:
+        self._engine.catch_up([name])
+        return self._views.transaction()
+
+    def _require_known(self, cur: Any, account_id: str) -> None:
+        check_identifier(account_id, "account_id")
+        cur.execute("SELECT 1 FROM dpv_lines WHERE account_id = ? LIMIT 1", (account_id,))
+        if cur.fetchone() is None:
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            )
+
+    # ------------------------------------------------------------ balances
+    @_names_account
+    def balance(
+        self,
+        account_id: str,
+        ledger_account: LedgerAccount | str = LedgerAccount.BANK,
+        *,
+        as_of: date | str,
+        known_at: datetime | None = None,
+    ) -> Money:
+        """One ledger account's balance at the end of ``as_of`` (an effective date), as the
+        ledger knew it at ``known_at`` (a recorded time; default: now). Debit positive."""
+        code = _ledger_account(ledger_account)
+        day = _day(as_of, "as_of")
+        moment = _moment(known_at)
+        with self._read(LedgerLines.name) as cur:
+            self._require_known(cur, account_id)
+            return balance_as_of(cur, account_id, code, day, moment)
+
+    @_names_account
+    def balances_as_of(
+        self, account_id: str, as_of: date | str, *, known_at: datetime | None = None
+    ) -> dict[LedgerAccount, Money]:
+        """Every ledger account's balance at the end of ``as_of``, as known at ``known_at``."""
+        day, moment = _day(as_of, "as_of"), _moment(known_at)
+        with self._read(LedgerLines.name) as cur:
+            self._require_known(cur, account_id)
+            return balances_as_of(cur, account_id, day, moment)
+
+    @_names_account
+    def period(
+        self,
+        account_id: str,
+        start: date | str,
+        end: date | str,
+        *,
+        known_at: datetime | None = None,
+    ) -> PeriodSummary:
+        """Opening balance, money in by source, money out by category and closing balance of
+        the bank over ``start``..``end`` (inclusive): opening + in - out = closing."""
+        first, last = _day(start, "start"), _day(end, "end")
+        if last < first:
+            raise ValidationError(
+                f"the period ends ({last}) before it starts ({first})",
+                field="end",
+                fix="give the start date first",
+            )
+        with self._read(LedgerLines.name) as cur:
+            self._require_known(cur, account_id)
+            return period_summary(cur, account_id, first, last, _moment(known_at))
+
+    # ------------------------------------------------------------ audit
+    @_names_account
+    def audit_trail(
+        self,
+        account_id: str,
+        *,
+        start: date | str | None = None,
+        end: date | str | None = None,
+    ) -> list[AuditEntry]:
+        """Every event of the account in recording order (optionally those effective in a
+        period), with actor, reason, postings and the running bank balance."""
+        first = None if start is None else _day(start, "start")
+        last = None if end is None else _day(end, "end")
+        with self._read(LedgerLines.name) as cur:
+            self._require_known(cur, account_id)
+        with self._read(AuditTrail.name) as cur:
+            return audit_entries(cur, account_id, first, last)
+
+    @_names_account
+    def seal(self, account_id: str) -> Seal:
+        """The account's chain head now, with an HMAC when a seal key is configured."""
+        account: Any = self._load(account_id)  # type: ignore[attr-defined]
+        events: Any = self._app.repository.event_store.get(
+            account_uuid(account_id), gt=account.version - 1
+        )
+        head = list(events)[-1]
+        mac = (
+            None
+            if self._seal_key is None
+            else seal_mac(self._seal_key, account_id, head.originator_version, head.digest)
+        )
+        return Seal(account_id, head.originator_version, head.digest, mac)
+
+    def verify(
+        self,
+        account_id: str | None = None,
+        *,
+        seals: Iterable[Seal] = (),
+        progress: Callable[[int, int], None] | None = None,
+    ) -> VerificationReport:
+        """Check the stored events' hash chain of one account, or of the whole store.
+
+        Reads the stored events themselves (not snapshots or projections). Each seal given must
+        be authentic (its HMAC, when it has one, is checked with the seal key) and still match
+        the event it names. Returns every account's first broken link; ``report.ok`` if none.
+        """
+        given = list(seals)
+        by_account: dict[str, list[tuple[int, str]]] = {}
+        broken: list[BrokenLink] = []
+        for seal in given:
+            if seal.mac is not None:
+                if self._seal_key is None:
+                    raise ValidationError(
+                        "the seals carry an HMAC but no seal key is configured",
+                        field="seals",
+                        fix=f"pass seal_key= to the Ledger or set {SEAL_KEY_ENV}",
+                    )
+                if not seal_mac_matches(
+                    self._seal_key, seal.account_id, seal.version, seal.digest, seal.mac
+                ):
+                    broken.append(
+                        BrokenLink(
+                            seal.account_id,
+                            seal.version,
+                            "the seal is not authentic (its HMAC does not match)",
+                        )
+                    )
+                    continue
+            by_account.setdefault(seal.account_id, []).append((seal.version, seal.digest))
+        if account_id is not None:
+            check_identifier(account_id, "account_id")
+            targets = {account_uuid(account_id): account_id}
+        else:
+            targets = self._stored_accounts()
+            for name in by_account:
+                targets.setdefault(account_uuid(name), name)
+        events = 0
+        for done, (uuid, name) in enumerate(sorted(targets.items(), key=lambda kv: kv[1])):
+            stored = self._stored(uuid)
+            if not stored and name not in by_account:
+                if account_id is not None:
+                    raise AccountNotFound(
+                        "no such account", account_id=account_id, fix="open the account first"
+                    )
+                continue
+            events += len(stored)
+            link = first_broken_link(name, stored, by_account.get(name, ()))
+            if link is not None:
+                broken.append(link)
+            if progress is not None:
+                progress(done + 1, len(targets))
+        return VerificationReport(len(targets), events, tuple(broken))
+
+    def _stored(self, uuid: UUID) -> list[tuple[int, Any]]:
+        result: list[tuple[int, Any]] = []
+        for record in self._app.recorder.select_events(uuid):
+            try:
+                event: Any = self._app.mapper.to_domain_event(record)
+            except Exception as exc:  # any decoding failure is evidence, not a crash
+                event = exc
+            result.append((int(record.originator_version), event))
+        return result
+
+    def _stored_accounts(self) -> dict[UUID, str]:
+        names: dict[UUID, str] = {}
+        start: int | None = None
+        while True:
+            batch = self._app.recorder.select_notifications(
+                start=start, limit=1000, inclusive_of_start=False
+            )
+            if not batch:
+                return names
+            for notification in batch:
+                uuid = UUID(str(notification.originator_id))
+                if uuid in names and not names[uuid].startswith("?"):
+                    continue
+                try:
+                    event: Any = self._app.mapper.to_domain_event(notification)
+                    names[uuid] = str(event.account_id)
+                except Exception:
+                    # Only the first event names the account; others (or a tampered first event)
+                    # leave the id until a readable first event or a seal names it.
+                    names.setdefault(uuid, f"?{uuid}")
+            start = batch[-1].id
+
+    # ------------------------------------------------------------ warnings, portfolio
+    def warnings(
+        self,
+        account_id: str | None = None,
+        *,
+        council: str | None = None,
+        active_only: bool = True,
+    ) -> list[Warning]:
+        """Warnings in force (or every warning ever raised, with ``active_only=False``) for one
+        account, one council, or the whole store."""
+        if account_id is not None:
+            check_identifier(account_id, "account_id")
+        with self._read(Oversight.name) as cur:
+            return warnings_for(
+                cur, account_id=account_id, council=council, active_only=active_only
+            )
+
+    def portfolio(
+        self, council: str, *, on: date | str | None = None, review_horizon_days: int = 30
+    ) -> Portfolio:
+        """A council's oversight table: accounts in each warning state, surplus candidates,
+        reviews due within ``review_horizon_days`` of ``on`` (default today), contribution
+        shortfalls, spend by category and money held."""
+        day = date.today() if on is None else _day(on, "on")
+        if not isinstance(council, str) or not council.strip():
+            raise ValidationError("must name a council", field="council")
+        with self._read(Oversight.name) as cur:
+            rows = portfolio_accounts(cur, council.strip())
+        return build_portfolio(rows, council.strip(), day, review_horizon_days)
+
+    def councils(self) -> list[str]:
+        """Every council with an account in the store."""
+        with self._read(Oversight.name) as cur:
+            cur.execute("SELECT DISTINCT council FROM dpv_portfolio ORDER BY council")
+            return [str(r[0]) for r in cur.fetchall()]
+
+
+def _ledger_account(value: LedgerAccount | str) -> str:
+    try:
+        return LedgerAccount(value).value
+    except ValueError:
+        codes = ", ".join(a.value for a in LedgerAccount)
+        raise ValidationError(
+            f"{value!r} is not a ledger account", field="ledger_account", fix=f"use one of {codes}"
+        ) from None
+
+
+def _day(value: object, field: str) -> date:
+    if isinstance(value, datetime):
+        raise ValidationError("must be a date, not a datetime", field=field)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{value!r} is not a date", field=field, fix="use 'YYYY-MM-DD'")
+
+
+def _moment(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValidationError(
+            f"{value!r} is not a timezone-aware time",
+            field="known_at",
+            fix="pass e.g. datetime(2026, 3, 15, 12, tzinfo=timezone.utc)",
+        )
+    return value
+
+
+def seals_to_json(seals: Sequence[Seal]) -> str:
+    """Seals as JSON text, to export with a report."""
+    return json.dumps([s.as_dict() for s in seals], indent=2)
