@@ -6,6 +6,7 @@ returns the exit code. Exit codes: 0 done, 1 dpledger refused (a :class:`Dpledge
 with its fix, no traceback), 2 usage error.
 
     dpledger demo [--store URL] [--fresh] [--verbose]
+    dpledger import ACCOUNT FILE... [--store URL] [--format F] [--actor A] [--json]
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_verbose(parser, default=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_demo(commands)
+    _add_import(commands)
     return parser
 
 
@@ -181,6 +183,79 @@ def _accounts_in(path: Path) -> set[str] | None:
         return None
     with Ledger.sqlite(os.fspath(path)) as ledger:
         return set(ledger.account_ids())
+
+
+# ----------------------------------------------------------------------------- dpledger import
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "import",
+        help="import bank statement files into a managed account",
+        description="Import bank statement files (CSV, OFX, MT940, camt.053, Open Banking JSON) "
+        "into ACCOUNT. Each file is imported whole or not at all; importing a file again "
+        "records nothing new. See docs/bankfeeds.md.",
+    )
+    command.add_argument("account", metavar="ACCOUNT", help="the managed account id, e.g. DP-1001")
+    command.add_argument("files", metavar="FILE", nargs="+", help="bank statement files")
+    command.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="the ledger store (default $DPLEDGER_STORE or ./dpledger.sqlite)",
+    )
+    command.add_argument(
+        "--format",
+        choices=["csv", "ofx", "mt940", "camt053", "openbanking"],
+        default=None,
+        help="the files' format (default: detected from each file)",
+    )
+    command.add_argument(
+        "--mapping", default=None, metavar="NAME", help="a built-in CSV mapping, e.g. hsbc"
+    )
+    command.add_argument(
+        "--bank-account",
+        default=None,
+        metavar="ID",
+        help="import only this bank account of a file holding several",
+    )
+    command.add_argument(
+        "--actor",
+        default=os.environ.get("USER") or "dpledger-cli",
+        help="who is importing (default: $USER)",
+    )
+    command.add_argument("--json", action="store_true", help="print the reports as JSON")
+    _add_verbose(command, default=argparse.SUPPRESS)
+    command.set_defaults(handler=_run_import)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    """Import each file atomically; report each; exit 1 if any file was refused."""
+    import json
+
+    reports: list[dict[str, object]] = []
+    refused = 0
+    with Ledger(args.store) as ledger:
+        for path in args.files:
+            try:
+                report = ledger.import_bank_file(
+                    args.account,
+                    path,
+                    actor=args.actor,
+                    format=args.format,
+                    mapping=args.mapping,
+                    bank_account=args.bank_account,
+                )
+            except DpledgerError as error:
+                refused += 1
+                print(f"dpledger: {error}", file=sys.stderr)
+                reports.append({"source": Path(path).name, "error": str(error)})
+                continue
+            if args.json:
+                reports.append(report.to_dict())
+            else:
+                print(report.render())
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

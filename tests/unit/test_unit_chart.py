@@ -53,6 +53,7 @@ def test_account_kinds() -> None:
         A.INSURANCE,
         A.SUPPORT_FEES,
         A.OTHER_CARE_PLAN,
+        A.UNRECOVERED_OUTGOINGS,
     }
     assert A("assets:bank") is A.BANK
 

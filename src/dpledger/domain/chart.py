@@ -32,6 +32,9 @@ class LedgerAccount(StrEnum):
 
     SUSPENSE = "suspense:unidentified"
     """Unexpected income held until someone classifies, refunds or keeps it."""
+    UNEXPLAINED_OUTGOING = "suspense:unexplained_outgoing"
+    """Money out of the bank that matches nothing expected (debit balance), held until someone
+    classifies, recovers or accepts it."""
 
     AGENCY_PAYABLE = "liabilities:agency"
     """Approved agency invoices not yet paid."""
@@ -53,6 +56,8 @@ class LedgerAccount(StrEnum):
     """Managed-account and payroll service fees."""
     OTHER_CARE_PLAN = "expenses:other_care_plan"
     """Other spend the care plan allows (equipment, activities, ...)."""
+    UNRECOVERED_OUTGOINGS = "expenses:unrecovered_outgoings"
+    """Unexplained outgoings accepted as spent and not recoverable, with a reason."""
 
     @property
     def kind(self) -> str:

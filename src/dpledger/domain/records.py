@@ -161,3 +161,98 @@ class AccountStatus(Enum):
     OPEN = "open"
     SUSPENDED = "suspended"
     CLOSED = "closed"
+
+
+# ----------------------------------------------------------------- bank lines
+@dataclass(frozen=True, slots=True)
+class BankLineRecord:
+    """A booked bank line the account has recorded, by its de-duplication key.
+
+    ``version`` is the event that recorded the line; ``target_version`` the money event it stands
+    for (the same event, or the one it confirmed); ``amount`` is signed (negative money out);
+    ``reversed_by`` the version of the correction that reversed it, if any.
+    """
+
+    key: str
+    version: int
+    target_version: int
+    booking_date: date
+    amount: Money
+    event_type: str
+    reversed_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankMovement:
+    """A recorded event that moved money in or out of the bank (``amount`` signed).
+
+    ``line_key`` is the bank line that recorded or confirmed it; ``None`` while no bank line has.
+    """
+
+    version: int
+    event_type: str
+    effective_date: date
+    amount: Money
+    bank_reference: str | None
+    line_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBankLine:
+    """A line the bank shows as pending: it posts nothing until booked (``amount`` signed)."""
+
+    key: str
+    booking_date: date | None
+    amount: Money
+    description: str
+
+
+class OutgoingStatus(Enum):
+    """What became of an unexplained outgoing; ``HELD`` means unresolved."""
+
+    HELD = "held"
+    CLASSIFIED = "classified"
+    RECOVERED = "recovered"
+    ACCEPTED = "accepted"
+    REVERSED = "reversed"
+    """Corrected away: the bank reversed it, or it was recorded in error."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnexplainedOutgoing:
+    """Money out of the bank that matched nothing expected (``amount`` positive)."""
+
+    item_id: str
+    amount: Money
+    effective_date: date
+    description: str
+    status: OutgoingStatus
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BankBalanceRecord:
+    """A balance a statement stated for the end of ``effective_date`` (signed)."""
+
+    effective_date: date
+    balance: Money
+    stated_date: date
+    kind: str
+    position: str
+    source: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationBreak:
+    """A statement balance that differs from the ledger's bank balance on that date.
+
+    ``difference`` is asserted minus ledger: positive when the bank holds more than the ledger.
+    """
+
+    effective_date: date
+    asserted: Money
+    ledger: Money
+    difference: Money
+    source: str
+    version: int
