@@ -56,6 +56,7 @@ class Model:
     suspense: dict[str, int] = field(default_factory=dict)
     weekly_gross: int = 0
     contingency_weeks: int = 8
+    contribution_spent_first: bool = False
 
     def owe(self, what: str, pence: int) -> None:
         self.owed[what] = self.owed.get(what, 0) + pence
@@ -157,6 +158,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self.model.weekly_gross = budget.weekly_gross.pence
         self.model.contingency_weeks = policy.contingency_weeks
+        self.model.contribution_spent_first = policy.contribution_spent_first
         self._run("register_agency", agency_id="AG", name="Agency", **self._when())
         self._run("register_personal_assistant", pa_id="PA", hourly_rate="12.21", **self._when())
 
@@ -347,6 +349,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(part=st.integers(min_value=1, max_value=150))
     def recoup(self, part: int) -> None:
         available = self.model.surplus()
+        if self.model.contribution_spent_first:
+            # Contribution spent first: the council recovers at most its own unspent money. The
+            # inputs are sums of postings (checked by the invariants); the rule is restated here.
+            balances = self.ledger.balances(ACCOUNT)
+            council = -balances[LedgerAccount.COUNCIL_INCOME].pence
+            contributions = -balances[LedgerAccount.CONTRIBUTION_INCOME].pence
+            spent = sum(m.pence for a, m in balances.items() if a.kind == "expenses")
+            available = max(0, min(available, council - max(0, spent - contributions)))
         pence = max(1, available * part // 100)
         if pence > available:
             self._expect_refusal(

@@ -12,25 +12,33 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 import pydantic
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 
-from dpledger.adapters.store import DEFAULT_SQLITE_FILE, DpledgerApplication, open_application
+from dpledger.adapters.store import (
+    DEFAULT_SQLITE_FILE,
+    DpledgerApplication,
+    open_application,
+    store_environment,
+)
+from dpledger.adapters.views import open_views
+from dpledger.bankimport import ImportReport, import_statements
 from dpledger.domain import events as ev
 from dpledger.domain.account import CommandMeta, ManagedAccount, account_uuid, check_identifier
 from dpledger.domain.chart import LedgerAccount, Postings, SpendCategory
 from dpledger.domain.errors import (
     AccountNotFound,
+    BankFileError,
     ConflictError,
     DpledgerError,
     StoreError,
@@ -39,16 +47,25 @@ from dpledger.domain.errors import (
 )
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy
+from dpledger.domain.reconciliation import MissingPayment, missing_payments
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
     BudgetAgreement,
     Invoice,
     PersonalAssistant,
+    ReconciliationBreak,
     SuspenseItem,
+    UnexplainedOutgoing,
     WageRun,
 )
 from dpledger.log import get_logger
+from dpledger.readside import ReadSide
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from dpledger.adapters.bankfeeds import BankStatement, CsvMapping
 
 MoneyLike = Money | str | int | Decimal
 """An amount: ``Money``, pounds as ``str`` or ``Decimal`` (at most 2 places), or ``int`` pence."""
@@ -154,7 +171,7 @@ def _names_account(
     return wrapper
 
 
-class Ledger:
+class Ledger(ReadSide):
     """Managed accounts on one event store.
 
     >>> with Ledger.in_memory() as ledger:  # doctest: +SKIP
@@ -165,29 +182,38 @@ class Ledger:
     or PostgreSQL (``postgresql://user@host:5432/db?schema=name``).
     """
 
-    def __init__(self, store: str | None = None) -> None:
+    def __init__(self, store: str | None = None, *, seal_key: bytes | str | None = None) -> None:
+        """Open the store at ``store`` (see the class docstring). ``seal_key`` (default
+        ``$DPLEDGER_SEAL_KEY``) authenticates seals; keep it outside the database."""
         self.store_url = store or os.environ.get("DPLEDGER_STORE") or DEFAULT_SQLITE_FILE
         self._app: DpledgerApplication = open_application(self.store_url)
+        try:
+            views = open_views(store_environment(self.store_url))
+        except BaseException:
+            self._app.close()
+            raise
+        self._start_read_side(views, seal_key)
 
     @classmethod
-    def in_memory(cls) -> Ledger:
+    def in_memory(cls, *, seal_key: bytes | str | None = None) -> Ledger:
         """A ledger whose events live only in this process (tests, examples)."""
-        return cls("memory:")
+        return cls("memory:", seal_key=seal_key)
 
     @classmethod
-    def sqlite(cls, path: str | os.PathLike[str]) -> Ledger:
+    def sqlite(cls, path: str | os.PathLike[str], *, seal_key: bytes | str | None = None) -> Ledger:
         """A ledger on the embedded SQLite file at ``path`` (created if missing)."""
-        return cls(f"sqlite:///{os.fspath(path)}")
+        return cls(f"sqlite:///{os.fspath(path)}", seal_key=seal_key)
 
     @classmethod
-    def postgres(cls, url: str) -> Ledger:
+    def postgres(cls, url: str, *, seal_key: bytes | str | None = None) -> Ledger:
         """A ledger on PostgreSQL, e.g. ``postgresql://postgres@127.0.0.1:5432/test``."""
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValidationError("must be a postgresql:// URL", field="url")
-        return cls(url)
+        return cls(url, seal_key=seal_key)
 
     def close(self) -> None:
         """Release the store's connections."""
+        self._views.close()
         self._app.close()
 
     def __enter__(self) -> Self:
@@ -927,6 +953,34 @@ class Ledger:
         )
 
     @_names_account
+    def record_review(
+        self,
+        account_id: str,
+        *,
+        effective_date: DateLike,
+        actor: str,
+        next_review_by: DateLike | None = None,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record that the council reviewed the Direct Payment on ``effective_date``.
+
+        The next review is then due within ``policy.review_every_months``, or by
+        ``next_review_by`` when the council sets an earlier date.
+        """
+        due = None if next_review_by is None else _date(next_review_by, "next_review_by")
+        return self._execute(
+            account_id,
+            "record_review",
+            {"next_review_by": None if due is None else due.isoformat()},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.record_review(next_review_by=due, meta=m),
+        )
+
+    @_names_account
     def close_account(
         self,
         account_id: str,
@@ -975,6 +1029,156 @@ class Ledger:
             lambda a, m: a.correct(target=target, meta=m),
         )
 
+    # ================================================================= bank statements
+    @_names_account
+    def import_bank_file(
+        self,
+        account_id: str,
+        path: str | os.PathLike[str],
+        *,
+        actor: str,
+        format: str | None = None,
+        mapping: CsvMapping | str | None = None,
+        bank_account: str | None = None,
+    ) -> ImportReport:
+        """Import a bank statement file into the account: all of it, or nothing.
+
+        ``format`` (``"csv"``, ``"ofx"``, ``"mt940"``, ``"camt053"``, ``"openbanking"``) skips
+        detection; ``mapping`` is a ``CsvMapping`` or the name of a built-in one (``"hsbc"``);
+        ``bank_account`` picks one account of a file holding several. Importing a file again, or
+        an overlapping one, records nothing new (see ``docs/bankfeeds.md``). A malformed file
+        raises :class:`~dpledger.errors.BankFileError` naming the line and records nothing.
+        """
+        bankfeeds = _bankfeeds(os.fspath(path))
+        csv_mapping = mapping
+        if isinstance(mapping, str):
+            csv_mapping = bankfeeds.BUILTIN_CSV_MAPPINGS.get(mapping)
+            if csv_mapping is None:
+                raise ValidationError(
+                    f"no built-in CSV mapping {mapping!r}",
+                    field="mapping",
+                    fix=f"use one of {', '.join(sorted(bankfeeds.BUILTIN_CSV_MAPPINGS))}, "
+                    "or pass a CsvMapping",
+                )
+        assert csv_mapping is None or isinstance(csv_mapping, bankfeeds.CsvMapping)
+        statements = bankfeeds.parse_file(path, format, csv_mapping=csv_mapping)
+        return import_statements(
+            self,
+            account_id,
+            statements,
+            actor=actor,
+            source=os.path.basename(os.fspath(path)),
+            bank_account=bank_account,
+        )
+
+    @_names_account
+    def import_statement(
+        self,
+        account_id: str,
+        statement: BankStatement | Sequence[BankStatement],
+        *,
+        actor: str,
+        bank_account: str | None = None,
+    ) -> ImportReport:
+        """Import statements already parsed (``parse_bytes`` of an upload, an Open Banking feed):
+        all of them, or nothing, exactly as :meth:`import_bank_file` does."""
+        statements = [statement] if not isinstance(statement, Sequence) else list(statement)
+        source = statements[0].source_file if statements else "statement"
+        return import_statements(
+            self, account_id, statements, actor=actor, source=source, bank_account=bank_account
+        )
+
+    @_names_account
+    def missing_payments(self, account_id: str, on: DateLike) -> list[MissingPayment]:
+        """Council payments and contributions expected but not received by ``on``: each due
+        date plus ``policy.missing_payment_margin_days`` has passed without them."""
+        return missing_payments(self._load(account_id), _date(on, "on"))
+
+    @_names_account
+    def reconciliation_breaks(self, account_id: str) -> list[ReconciliationBreak]:
+        """Each statement balance that differs from the ledger's bank balance on its date."""
+        return self._load(account_id).reconciliation_breaks()
+
+    @_names_account
+    def unexplained_outgoings(self, account_id: str) -> dict[str, UnexplainedOutgoing]:
+        """Money out of the bank that matched nothing, by item id (``HELD``: unresolved)."""
+        return dict(self._load(account_id).unexplained_outgoings)
+
+    @_names_account
+    def classify_unexpected_outgoing(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        category: SpendCategory | str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Identify an unexplained outgoing as care-plan spend of ``category``."""
+        the_category = _category(category)
+        return self._execute(
+            account_id,
+            "classify_unexpected_outgoing",
+            {"item_id": item_id, "category": the_category},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.classify_unexpected_outgoing(
+                item_id=item_id, category=the_category, meta=m
+            ),
+        )
+
+    @_names_account
+    def recover_unexpected_outgoing(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        effective_date: DateLike,
+        actor: str,
+        income_item_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """The unexplained outgoing came back: into the bank now, or as the unexpected income
+        ``income_item_id`` already held (the same amount)."""
+        return self._execute(
+            account_id,
+            "recover_unexpected_outgoing",
+            {"item_id": item_id, "income_item_id": income_item_id},
+            effective_date,
+            actor,
+            None,
+            idempotency_key,
+            lambda a, m: a.recover_unexpected_outgoing(
+                item_id=item_id, income_item_id=income_item_id, meta=m
+            ),
+        )
+
+    @_names_account
+    def accept_unexpected_outgoing(
+        self,
+        account_id: str,
+        *,
+        item_id: str,
+        reason: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Accept an unexplained outgoing as spent and not recoverable, saying why."""
+        return self._execute(
+            account_id,
+            "accept_unexpected_outgoing",
+            {"item_id": item_id},
+            effective_date,
+            actor,
+            reason,
+            idempotency_key,
+            lambda a, m: a.accept_unexpected_outgoing(item_id=item_id, meta=m),
+        )
+
     # ================================================================= queries
     @_names_account
     def account(self, account_id: str) -> AccountState:
@@ -1014,6 +1218,19 @@ class Ledger:
     def surplus(self, account_id: str, on: DateLike) -> Money:
         """Balance minus unpaid liabilities minus contingency on ``on``, never negative."""
         return self._load(account_id).surplus(_date(on, "on"))
+
+    @_names_account
+    def recoverable_surplus(self, account_id: str, on: DateLike) -> Money:
+        """The surplus the council may recoup on ``on``: the whole surplus, or where the policy
+        spends the contribution first, no more than the council money still unspent."""
+        return self._load(account_id).recoverable_surplus(_date(on, "on"))
+
+    @_names_account
+    def paid_in_advance(self, account_id: str, end_date: DateLike | None = None) -> Money:
+        """Council money paid for days after ``end_date`` (default: the policy's end date),
+        returnable at the final reckoning."""
+        end = None if end_date is None else _date(end_date, "end_date")
+        return self._load(account_id).paid_in_advance(end)
 
     @_names_account
     def contingency(self, account_id: str, on: DateLike) -> Money:
@@ -1163,6 +1380,19 @@ class Ledger:
 
 
 # ===================================================================== boundary coercion
+def _bankfeeds(path: str) -> ModuleType:
+    # Imported on first use: the parsers need the optional `bankfeeds` extra.
+    try:
+        from dpledger.adapters import bankfeeds
+    except ImportError as missing:
+        raise BankFileError(
+            f"reading bank files needs the bankfeeds extra ({missing.name} is not installed)",
+            file=os.path.basename(path),
+            fix="pip install 'dpledger[bankfeeds]'",
+        ) from missing
+    return bankfeeds
+
+
 def _money(value: object, field: str) -> Money:
     if isinstance(value, Money):
         return value

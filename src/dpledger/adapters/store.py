@@ -26,13 +26,19 @@ from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
+    BankBalanceRecord,
+    BankLineRecord,
+    BankMovement,
     BudgetAgreement,
     CouncilPayment,
     Invoice,
     InvoiceStatus,
+    OutgoingStatus,
+    PendingBankLine,
     PersonalAssistant,
     SuspenseItem,
     SuspenseStatus,
+    UnexplainedOutgoing,
     WageRun,
 )
 
@@ -109,8 +115,12 @@ class RecordAsDict(Transcoding):
         return {name: getattr(obj, name) for name in self._fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        known = {k: v for k, v in data.items() if k in self._fields}
-        return self._class(**known)
+        # Fields added later take their defaults; a key the record does not have means the
+        # stored data is not what dpledger wrote, so it is refused rather than dropped.
+        unknown = set(data) - set(self._fields)
+        if unknown:
+            raise ValueError(f"{self._class.__name__} has no field {sorted(unknown)[0]!r}")
+        return self._class(**data)
 
 
 _ENUMS: tuple[type[Enum], ...] = (
@@ -120,6 +130,7 @@ _ENUMS: tuple[type[Enum], ...] = (
     AccountStatus,
     InvoiceStatus,
     SuspenseStatus,
+    OutgoingStatus,
 )
 _RECORDS: tuple[type[Any], ...] = (
     AccountPolicy,
@@ -130,6 +141,11 @@ _RECORDS: tuple[type[Any], ...] = (
     WageRun,
     SuspenseItem,
     CouncilPayment,
+    BankLineRecord,
+    BankMovement,
+    PendingBankLine,
+    UnexplainedOutgoing,
+    BankBalanceRecord,
 )
 
 

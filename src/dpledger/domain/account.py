@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from dpledger.domain import events as ev
 from dpledger.domain.chain import GENESIS, digest_of
 from dpledger.domain.chart import (
+    EXPENSES,
     LIABILITIES,
     NO_POSTINGS,
     LedgerAccount,
@@ -45,25 +47,37 @@ from dpledger.domain.errors import (
     WageRunDoesNotBalance,
 )
 from dpledger.domain.money import GBP, Money
-from dpledger.domain.policy import AccountPolicy, PaymentBasis
+from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
+from dpledger.domain.reconciliation import BANK_KEY_PREFIX, BankLine, Decision, MatchKind
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
+    BankBalanceRecord,
+    BankLineRecord,
+    BankMovement,
     BudgetAgreement,
     CouncilPayment,
     Invoice,
     InvoiceStatus,
+    OutgoingStatus,
+    PendingBankLine,
     PersonalAssistant,
+    ReconciliationBreak,
     SuspenseItem,
     SuspenseStatus,
+    UnexplainedOutgoing,
     WageRun,
     invoice_key,
     wage_run_key,
 )
 from dpledger.domain.rules import (
+    add_months,
     budget_on,
     contributions_due,
+    council_recoverable_surplus,
     invoice_total_matches,
+    next_review_due,
+    paid_in_advance_after,
     surplus,
     wage_run_net,
 )
@@ -172,7 +186,9 @@ class ManagedAccount(Aggregate):
             **_meta_fields(meta, NO_POSTINGS),
         }
         uuid = account_uuid(account_id)
-        chained = _chained(ev.AccountOpened, fields, uuid, cls.INITIAL_VERSION, GENESIS)
+        # eventsourcing adds the aggregate's topic to the created event; the digest covers it.
+        topic = {"originator_topic": get_topic(cls)}
+        chained = _chained(ev.AccountOpened, fields, uuid, cls.INITIAL_VERSION, GENESIS, topic)
         return cls._create(ev.AccountOpened, id=uuid, **chained)
 
     def check_reopen(self, digest: str | None) -> None:
@@ -662,12 +678,19 @@ class ManagedAccount(Aggregate):
         """The council recoups surplus: refused if ``amount`` exceeds the surplus."""
         self._check_writable(meta)
         self._check_amount(amount, "amount")
-        available = self.surplus(meta.effective_date)
+        available = self.recoverable_surplus(meta.effective_date)
         if amount > available:
+            spent_first = self.policy.contribution_spent_first
             raise SurplusExceeded(
-                f"recoupment of {amount} exceeds the surplus of {available}",
+                f"recoupment of {amount} exceeds the surplus of {available}"
+                + (
+                    " the council can recover (the contribution is spent first)"
+                    if spent_first
+                    else ""
+                ),
                 account_id=self.account_id,
-                fix="recoup at most the surplus: balance - unpaid liabilities - contingency",
+                fix="recoup at most the surplus: balance - unpaid liabilities - contingency"
+                + (", and no more council money than is unspent" if spent_first else ""),
             )
         self._record(
             ev.RecoupmentDemanded,
@@ -691,6 +714,21 @@ class ManagedAccount(Aggregate):
             bank_reference,
             meta,
         )
+
+    # ----------------------------------------------------------------- reviews
+    def record_review(self, *, next_review_by: date | None, meta: CommandMeta) -> None:
+        """The council reviewed the Direct Payment; it may set the next review sooner."""
+        self._check_writable(meta)
+        if next_review_by is not None:
+            if not isinstance(next_review_by, date):
+                raise ValidationError("must be a date", field="next_review_by")
+            if next_review_by <= meta.effective_date:
+                raise ValidationError(
+                    f"must be after the review date {meta.effective_date}",
+                    field="next_review_by",
+                    account_id=self.account_id,
+                )
+        self._record(ev.ReviewRecorded, meta, NO_POSTINGS, next_review_by=next_review_by)
 
     # ----------------------------------------------------------------- lifecycle
     def suspend(self, *, meta: CommandMeta) -> None:
@@ -754,6 +792,7 @@ class ManagedAccount(Aggregate):
         if self.policy.payment_basis is PaymentBasis.NET and received > due:
             to_person = min(received - due, bank)
         to_council = bank - to_person
+        in_advance = self.paid_in_advance()
         postings = Postings.of(
             [
                 Posting.debit(LedgerAccount.RETURNED_TO_COUNCIL, to_council),
@@ -769,7 +808,449 @@ class ManagedAccount(Aggregate):
             returned_to_person=to_person,
             contributions_due=due,
             contributions_received=received,
+            paid_in_advance=in_advance,
         )
+
+    # ----------------------------------------------------------------- bank lines
+    def record_bank_line(
+        self,
+        *,
+        line: BankLine,
+        decision: Decision,
+        meta: CommandMeta,
+        target: ev.AccountEvent | None = None,
+    ) -> None:
+        """Record a booked bank line as ``decision`` says (see
+        :func:`~dpledger.domain.reconciliation.match_line`).
+
+        The bank is the truth: money a line moved is recorded ``from_bank`` (the overdraft guard
+        is for payments we make), ``meta.key`` must be ``bank:<dedup key>`` and ``meta.reason``
+        carries the decision's reason. ``target`` is the event a reversal line reverses.
+        """
+        self._check_writable(meta)
+        self._check_amount(line.amount, "amount")
+        if meta.key != f"{BANK_KEY_PREFIX}{line.key}":
+            raise ValidationError(
+                f"a bank line is recorded under the key {BANK_KEY_PREFIX}<dedup key>, "
+                f"got {meta.key!r}",
+                field="idempotency_key",
+                account_id=self.account_id,
+                fix="import bank lines through Ledger.import_bank_file or import_statement",
+            )
+        kind, amount = decision.kind, line.amount
+        reference = line.bank_reference or line.end_to_end_id
+        self._check_direction(line, decision)
+        if kind is MatchKind.REVERSAL:
+            self._record_bank_reversal(line, decision, target, meta)
+        elif kind is MatchKind.CONFIRMS:
+            movement = self._bank_movements.get(str(decision.version))
+            if movement is None or movement.line_key is not None or movement.amount != line.signed:
+                raise InvalidTransition(
+                    f"event {decision.version} is not a recorded movement of {line.signed} "
+                    "awaiting its bank line",
+                    account_id=self.account_id,
+                    fix="match the line again against the account as it is now",
+                )
+            self._record(
+                ev.BankLineConfirmed,
+                meta,
+                NO_POSTINGS,
+                line_key=line.key,
+                matched_version=movement.version,
+                matched_type=movement.event_type,
+                amount=line.signed,
+                description=line.label,
+            )
+        elif kind is MatchKind.COUNCIL_PAYMENT:
+            self._record(
+                ev.CouncilPaymentReceived,
+                meta,
+                Postings.transfer(LedgerAccount.BANK, LedgerAccount.COUNCIL_INCOME, amount),
+                from_bank=True,
+                amount=amount,
+                period_start=decision.period_start,
+                period_end=decision.period_end,
+                bank_reference=reference,
+            )
+        elif kind is MatchKind.CONTRIBUTION:
+            self._record(
+                ev.ContributionReceived,
+                meta,
+                Postings.transfer(LedgerAccount.BANK, LedgerAccount.CONTRIBUTION_INCOME, amount),
+                from_bank=True,
+                amount=amount,
+                bank_reference=reference,
+            )
+        elif kind is MatchKind.INVOICE_PAYMENT:
+            invoice = self._invoice(str(decision.agency_id), str(decision.invoice_number))
+            self._check_invoice_status(invoice, InvoiceStatus.APPROVED)
+            self._check_not_over(amount, invoice.outstanding, f"invoice {invoice.invoice_number}")
+            self._record(
+                ev.InvoicePaid,
+                meta,
+                Postings.transfer(LedgerAccount.AGENCY_PAYABLE, LedgerAccount.BANK, amount),
+                from_bank=True,
+                agency_id=invoice.agency_id,
+                invoice_number=invoice.invoice_number,
+                amount=amount,
+                bank_reference=reference,
+            )
+        elif kind is MatchKind.NET_WAGES:
+            pa = self._pa(str(decision.pa_id))
+            self._check_not_over(amount, pa.net_owed, f"net wages owed to {pa.pa_id}")
+            self._record(
+                ev.NetWagesPaid,
+                meta,
+                Postings.transfer(LedgerAccount.PA_NET_WAGES_PAYABLE, LedgerAccount.BANK, amount),
+                from_bank=True,
+                pa_id=pa.pa_id,
+                amount=amount,
+                bank_reference=reference,
+            )
+        elif kind in (MatchKind.HMRC, MatchKind.PENSION):
+            event_class, liability = (
+                (ev.HmrcPaid, LedgerAccount.HMRC_PAYABLE)
+                if kind is MatchKind.HMRC
+                else (ev.PensionPaid, LedgerAccount.PENSION_PAYABLE)
+            )
+            self._check_not_over(amount, self.owed(liability), liability.value)
+            self._record(
+                event_class,
+                meta,
+                Postings.transfer(liability, LedgerAccount.BANK, amount),
+                from_bank=True,
+                amount=amount,
+                bank_reference=reference,
+            )
+        elif kind is MatchKind.UNEXPECTED_INCOME:
+            self.receive_unexpected_income(amount=amount, description=line.label, meta=meta)
+        else:
+            self._record(
+                ev.UnexpectedOutgoingRecorded,
+                meta,
+                Postings.transfer(LedgerAccount.UNEXPLAINED_OUTGOING, LedgerAccount.BANK, amount),
+                from_bank=True,
+                item_id=f"U{self.version + 1}",
+                amount=amount,
+                description=line.label,
+            )
+
+    def _check_direction(self, line: BankLine, decision: Decision) -> None:
+        credit_kinds = (
+            MatchKind.COUNCIL_PAYMENT,
+            MatchKind.CONTRIBUTION,
+            MatchKind.UNEXPECTED_INCOME,
+        )
+        debit_kinds = (
+            MatchKind.INVOICE_PAYMENT,
+            MatchKind.NET_WAGES,
+            MatchKind.HMRC,
+            MatchKind.PENSION,
+            MatchKind.UNEXPECTED_OUTGOING,
+        )
+        if (decision.kind in credit_kinds and not line.credit) or (
+            decision.kind in debit_kinds and line.credit
+        ):
+            raise ValidationError(
+                f"a {'credit' if line.credit else 'debit'} cannot be {decision.kind.value}",
+                field="decision",
+                account_id=self.account_id,
+                fix="money in is income, money out is a payment",
+            )
+
+    def _record_bank_reversal(
+        self,
+        line: BankLine,
+        decision: Decision,
+        target: ev.AccountEvent | None,
+        meta: CommandMeta,
+    ) -> None:
+        if target is None or target.originator_version != decision.version:
+            raise ValidationError(
+                f"a reversal needs the event it reverses (version {decision.version})",
+                field="target",
+                account_id=self.account_id,
+                fix="pass the event the decision names",
+            )
+        if target.postings.effect_on(LedgerAccount.BANK) != -line.signed.pence:
+            raise ValidationError(
+                f"event {target.originator_version} did not move {-line.signed} in the bank",
+                field="target",
+                account_id=self.account_id,
+                fix="a reversal line undoes a line of the same amount in the other direction",
+            )
+        self._check_correctable(target)
+        self._record(
+            ev.EntryCorrected,
+            meta,
+            target.postings.reversed(),
+            from_bank=True,
+            corrected_version=target.originator_version,
+            corrected_type=type(target).__name__,
+            corrected_fields=own_fields(target),
+        )
+
+    def can_reverse(self, target: ev.AccountEvent) -> str | None:
+        """Why ``target`` cannot be reversed now (``None`` if it can): a bank reversal line
+        whose original cannot be corrected is held in suspense instead."""
+        try:
+            self._check_correctable(target)
+        except (InvalidTransition, UnknownParty, ValidationError) as refused:
+            return refused.message
+        return None
+
+    def previous_version(self, key: str) -> int:
+        """The version an earlier command with idempotency key ``key`` recorded (0: none)."""
+        seen = self._commands.get(key)
+        return 0 if seen is None else int(seen[1])
+
+    def assert_bank_balance(
+        self,
+        *,
+        balance: Money,
+        stated_date: date,
+        kind: str,
+        position: str,
+        source: str,
+        meta: CommandMeta,
+    ) -> None:
+        """Record a balance a statement states for the end of ``meta.effective_date``.
+
+        Nothing is posted: the statement asserts, the ledger is checked against it
+        (:meth:`reconciliation_breaks`), and a difference is reported, never absorbed.
+        """
+        self._check_writable(meta)
+        self._check_amount(abs(balance), "balance", allow_zero=True)
+        if position not in ("opening", "closing"):
+            raise ValidationError(
+                f"{position!r} is not a balance position",
+                field="position",
+                account_id=self.account_id,
+                fix="use 'opening' or 'closing'",
+            )
+        self._check_text(kind, "kind")
+        self._check_text(source, "source")
+        self._record(
+            ev.BankBalanceAsserted,
+            meta,
+            NO_POSTINGS,
+            balance=balance,
+            stated_date=stated_date,
+            kind=kind.strip(),
+            position=position,
+            source=source.strip(),
+        )
+
+    def note_pending_bank_lines(
+        self,
+        *,
+        lines: Sequence[PendingBankLine],
+        as_of: date | None,
+        source: str,
+        meta: CommandMeta,
+    ) -> bool:
+        """Remember the bank's pending lines as of ``as_of``; returns whether anything changed.
+
+        Pending lines post nothing. A statement as of a later date replaces the set, one as of
+        the same date adds to it, an older one changes nothing; lines that a recorded booked line
+        already settles are left out. Nothing is recorded when the set would not change.
+        """
+        self._check_writable(meta)
+        current = self._pending_as_of
+        if current is not None and (as_of is None or as_of < current):
+            return False
+        fresh = {line.key: line for line in self._unsettled(lines)}
+        merged = {**self._pending, **fresh} if as_of == current else fresh
+        if set(merged) == set(self._pending):
+            return False
+        self._record(
+            ev.PendingBankLinesSeen,
+            meta,
+            NO_POSTINGS,
+            as_of=as_of,
+            lines=sorted(merged.values(), key=lambda p: p.key),
+            source=source,
+        )
+        return True
+
+    def _unsettled(self, lines: Sequence[PendingBankLine]) -> list[PendingBankLine]:
+        """The pending lines no recorded booked line settles (each booked line settles one)."""
+        used: set[str] = set()
+        left: list[PendingBankLine] = []
+        for line in sorted(lines, key=_pending_order):
+            if line.key in self._bank_lines:
+                continue
+            settled_by = next(
+                (
+                    record.key
+                    for record in sorted(self._bank_lines.values(), key=lambda r: r.key)
+                    if record.key not in used
+                    and self._settles(line, record.booking_date, record.amount)
+                ),
+                None,
+            )
+            if settled_by is None:
+                left.append(line)
+            else:
+                used.add(settled_by)
+        return left
+
+    def _settles(self, pending: PendingBankLine, booked_on: date, amount: Money) -> bool:
+        # A booked line settles a pending one of the same signed amount booked on its date or
+        # within the policy margin after it.
+        if pending.amount != amount:
+            return False
+        if pending.booking_date is None:
+            return True
+        days = (booked_on - pending.booking_date).days
+        return 0 <= days <= self.policy.missing_payment_margin_days
+
+    def classify_unexpected_outgoing(
+        self, *, item_id: str, category: SpendCategory, meta: CommandMeta
+    ) -> None:
+        """Identify an unexplained outgoing as care-plan spend of ``category``."""
+        self._check_writable(meta)
+        item = self._held_outgoing(item_id)
+        if not isinstance(category, SpendCategory):
+            raise ValidationError(
+                f"{category!r} is not a spend category",
+                field="category",
+                account_id=self.account_id,
+                fix=f"use one of {', '.join(c.value for c in SpendCategory)}",
+            )
+        self._record(
+            ev.UnexpectedOutgoingClassified,
+            meta,
+            Postings.transfer(
+                category.ledger_account, LedgerAccount.UNEXPLAINED_OUTGOING, item.amount
+            ),
+            item_id=item_id,
+            amount=item.amount,
+            category=category,
+        )
+
+    def recover_unexpected_outgoing(
+        self, *, item_id: str, income_item_id: str | None, meta: CommandMeta
+    ) -> None:
+        """An unexplained outgoing came back: into the bank now (``income_item_id`` ``None``),
+        or as unexpected income already held in suspense (that item, of the same amount)."""
+        self._check_writable(meta)
+        item = self._held_outgoing(item_id)
+        source = LedgerAccount.BANK
+        if income_item_id is not None:
+            income = self._held_item(income_item_id)
+            if income.amount != item.amount:
+                raise ValidationError(
+                    f"suspense item {income_item_id} is {income.amount}, not {item.amount}",
+                    field="income_item_id",
+                    account_id=self.account_id,
+                    fix="recover with the unexpected income of the same amount",
+                )
+            source = LedgerAccount.SUSPENSE
+        self._record(
+            ev.UnexpectedOutgoingRecovered,
+            meta,
+            Postings.transfer(source, LedgerAccount.UNEXPLAINED_OUTGOING, item.amount),
+            item_id=item_id,
+            amount=item.amount,
+            income_item_id=income_item_id,
+        )
+
+    def accept_unexpected_outgoing(self, *, item_id: str, meta: CommandMeta) -> None:
+        """Accept an unexplained outgoing as spent and not recoverable; ``meta.reason`` says why."""
+        self._check_writable(meta)
+        self._require_reason(meta, "accepting an unexplained outgoing")
+        item = self._held_outgoing(item_id)
+        self._record(
+            ev.UnexpectedOutgoingAccepted,
+            meta,
+            Postings.transfer(
+                LedgerAccount.UNRECOVERED_OUTGOINGS, LedgerAccount.UNEXPLAINED_OUTGOING, item.amount
+            ),
+            item_id=item_id,
+            amount=item.amount,
+        )
+
+    def _held_outgoing(self, item_id: str) -> UnexplainedOutgoing:
+        item = self._unexplained.get(item_id)
+        if item is None:
+            raise UnknownParty(
+                f"no unexplained outgoing {item_id!r}",
+                account_id=self.account_id,
+                fix="use the item id from the import report (U and a version)",
+            )
+        if item.status is not OutgoingStatus.HELD:
+            raise InvalidTransition(
+                f"unexplained outgoing {item_id} was already {item.status.value}",
+                account_id=self.account_id,
+                fix="correct that resolution first if it was wrong",
+            )
+        return item
+
+    @property
+    def bank_lines(self) -> Mapping[str, BankLineRecord]:
+        """The booked bank lines recorded, by de-duplication key."""
+        return MappingProxyType(self._bank_lines)
+
+    @property
+    def bank_movements(self) -> Mapping[str, BankMovement]:
+        """Every event in force that moved money in or out of the bank, by version."""
+        return MappingProxyType(self._bank_movements)
+
+    @property
+    def unexplained_outgoings(self) -> Mapping[str, UnexplainedOutgoing]:
+        """Unexplained outgoings by item id, resolved or not (``HELD`` means unresolved)."""
+        return MappingProxyType(self._unexplained)
+
+    @property
+    def pending_bank_lines(self) -> Mapping[str, PendingBankLine]:
+        """The bank's pending lines not yet settled by a booked line, by key."""
+        return MappingProxyType(self._pending)
+
+    @property
+    def balance_assertions(self) -> tuple[BankBalanceRecord, ...]:
+        """The balances bank statements stated, by date."""
+        return tuple(sorted(self._assertions.values(), key=lambda a: (a.effective_date, a.version)))
+
+    def bank_balance_on(self, day: date) -> Money:
+        """The ledger's bank balance at the end of ``day``, by effective date."""
+        key = day.isoformat()
+        return Money(sum(pence for when, pence in self._bank_days.items() if when <= key))
+
+    def reconciliation_breaks(self) -> list[ReconciliationBreak]:
+        """Each stated balance that differs from the ledger's bank balance on its date.
+
+        Derived each time from the assertions and the postings by effective date, so it does
+        not depend on the order statements and entries were recorded in.
+        """
+        breaks = []
+        for assertion in self.balance_assertions:
+            ledger = self.bank_balance_on(assertion.effective_date)
+            if ledger != assertion.balance:
+                breaks.append(
+                    ReconciliationBreak(
+                        effective_date=assertion.effective_date,
+                        asserted=assertion.balance,
+                        ledger=ledger,
+                        difference=assertion.balance - ledger,
+                        source=assertion.source,
+                        version=assertion.version,
+                    )
+                )
+        return breaks
+
+    @property
+    def suspensions(self) -> tuple[tuple[date, date | None], ...]:
+        """Each suspension: from, and until the day payments resumed (``None``: still)."""
+        periods = []
+        for start, end in self._suspensions:
+            assert start is not None  # a suspension always has its first day
+            periods.append((start, end))
+        return tuple(periods)
+
+    def suspended_on(self, day: date) -> bool:
+        """Whether council payments were suspended on ``day``."""
+        return any(start <= day and (end is None or day < end) for start, end in self.suspensions)
 
     # ----------------------------------------------------------------- corrections
     def correct(self, *, target: ev.AccountEvent, meta: CommandMeta) -> None:
@@ -875,6 +1356,79 @@ class ManagedAccount(Aggregate):
     def wage_runs(self) -> Mapping[str, WageRun]:
         """Wage runs by ``pa_id/start/end``."""
         return MappingProxyType(self._wage_runs)
+
+    @property
+    def council_received(self) -> Money:
+        """Council money received, regular and one-off (net of corrections)."""
+        return -self.balance(LedgerAccount.COUNCIL_INCOME)
+
+    @property
+    def contributions_received(self) -> Money:
+        """The person's contributions received (net of corrections)."""
+        return -self.balance(LedgerAccount.CONTRIBUTION_INCOME)
+
+    @property
+    def spent(self) -> Money:
+        """Everything spent on care so far: the sum of the expense accounts."""
+        return Money(sum(self.balance(a).pence for a in EXPENSES))
+
+    def recoverable_surplus(self, day: date) -> Money:
+        """The surplus the council may recoup on ``day``.
+
+        The whole surplus, unless the policy spends the contribution first: then at most the
+        council money still unspent (:func:`council_recoverable_surplus`).
+        """
+        available = self.surplus(day)
+        if not self.policy.contribution_spent_first:
+            return available
+        return council_recoverable_surplus(
+            available, self.council_received, self.contributions_received, self.spent
+        )
+
+    def paid_in_advance(self, end_date: date | None = None) -> Money:
+        """Council payments for days after ``end_date`` (default: the policy's end date).
+
+        A payment with no stated period is taken to cover the 4 weeks (or the month) from its
+        date, as councils pay in advance.
+        """
+        end = end_date or self.policy.end_date
+        if end is None:
+            return Money(0)
+        periods = []
+        for payment in self._council_payments.values():
+            start = payment.period_start or payment.effective_date
+            stop = payment.period_end
+            if stop is None:
+                if self.policy.frequency is PaymentFrequency.MONTHLY:
+                    stop = add_months(start, 1) - timedelta(days=1)
+                else:
+                    stop = start + timedelta(days=27)
+            periods.append((start, stop, payment.amount))
+        return paid_in_advance_after(periods, end)
+
+    @property
+    def first_payment_on(self) -> date | None:
+        """The date of the first regular council payment still in force."""
+        dates = [p.effective_date for p in self._council_payments.values()]
+        return min(dates) if dates else None
+
+    @property
+    def last_review_on(self) -> date | None:
+        """The date of the latest review recorded."""
+        return date.fromisoformat(max(self._reviews)) if self._reviews else None
+
+    @property
+    def next_review_due(self) -> date | None:
+        """When the next review is due, by the policy and any date the last review set."""
+        last = self.last_review_on
+        requested = self._reviews[last.isoformat()] if last is not None else None
+        return next_review_due(
+            self.first_payment_on,
+            last,
+            self.policy.first_review_within_months,
+            self.policy.review_every_months,
+            requested,
+        )
 
     @property
     def council_payments(self) -> tuple[CouncilPayment, ...]:
@@ -1160,6 +1714,7 @@ class ManagedAccount(Aggregate):
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
+        self._track_bank(event)
 
     def _start(self, event: ev.AccountOpened) -> None:
         self.account_id: str = event.account_id
@@ -1185,6 +1740,14 @@ class ManagedAccount(Aggregate):
         self._head = GENESIS  # the digest of the latest event: the next one chains to it
         self.latest_date = event.effective_date  # the latest effective date recorded
         self._council_payments: dict[str, CouncilPayment] = {}  # by version
+        self._reviews: dict[str, date | None] = {}  # ISO review date -> next review it set
+        self._bank_lines: dict[str, BankLineRecord] = {}  # by dedup key
+        self._bank_movements: dict[str, BankMovement] = {}  # by version
+        self._unexplained: dict[str, UnexplainedOutgoing] = {}
+        self._assertions: dict[str, BankBalanceRecord] = {}  # by version
+        self._pending: dict[str, PendingBankLine] = {}
+        self._pending_as_of: date | None = None
+        self._suspensions: list[list[date | None]] = []  # [from, until or None]
 
     @_handles(ev.BudgetAgreed)
     def _on_budget(self, event: ev.BudgetAgreed) -> None:
@@ -1326,6 +1889,10 @@ class ManagedAccount(Aggregate):
             event.period_end,
         )
 
+    @_handles(ev.ReviewRecorded)
+    def _on_review(self, event: ev.ReviewRecorded) -> None:
+        self._reviews[event.effective_date.isoformat()] = event.next_review_by
+
     @_handles(ev.EntryCorrected)
     def _on_corrected(self, event: ev.EntryCorrected) -> None:
         self._corrections[str(event.corrected_version)] = event.originator_version
@@ -1334,6 +1901,107 @@ class ManagedAccount(Aggregate):
         undo = _UNDO.get(event.corrected_type)
         if undo is not None:
             undo(self, event.corrected_fields)
+
+    def _track_bank(self, event: ev.AccountEvent) -> None:
+        # Reconciliation state for every event (called from `when`): which events moved money
+        # and whether a bank line stands for them, the bank lines themselves, suspensions.
+        version = event.originator_version
+        if isinstance(event, ev.EntryCorrected):
+            self._bank_movements.pop(str(event.corrected_version), None)
+            for line_id, record in list(self._bank_lines.items()):
+                if record.target_version == event.corrected_version and record.reversed_by is None:
+                    self._bank_lines[line_id] = replace(record, reversed_by=version)
+        elif isinstance(event, ev.AccountSuspended):
+            self._suspensions.append([event.effective_date, None])
+        elif isinstance(event, ev.AccountResumed) and self._suspensions:
+            self._suspensions[-1][1] = event.effective_date
+        key = event.command_key
+        line_key = key[len(BANK_KEY_PREFIX) :] if key and key.startswith(BANK_KEY_PREFIX) else None
+        change = event.postings.effect_on(LedgerAccount.BANK)
+        target, event_type = version, type(event).__name__
+        if isinstance(event, ev.BankLineConfirmed):
+            movement = self._bank_movements.get(str(event.matched_version))
+            if movement is not None:
+                self._bank_movements[str(movement.version)] = replace(movement, line_key=line_key)
+            target, event_type = event.matched_version, event.matched_type
+            change = event.amount.pence
+        elif change and not isinstance(event, ev.EntryCorrected | ev.AccountClosed):
+            reference = getattr(event, "bank_reference", None)
+            self._bank_movements[str(version)] = BankMovement(
+                version,
+                event_type,
+                event.effective_date,
+                Money(change),
+                reference if isinstance(reference, str) else None,
+                line_key,
+            )
+        if line_key is not None:
+            self._bank_lines[line_key] = BankLineRecord(
+                line_key, version, target, event.effective_date, Money(change), event_type
+            )
+            self._settle_pending(line_key, Money(change), event.effective_date)
+
+    def _settle_pending(self, key: str, amount: Money, booked_on: date) -> None:
+        if key in self._pending:
+            del self._pending[key]
+            return
+        for pending in sorted(self._pending.values(), key=_pending_order):
+            if self._settles(pending, booked_on, amount):
+                del self._pending[pending.key]
+                return
+
+    @_handles(ev.UnexpectedOutgoingRecorded)
+    def _on_unexpected_outgoing(self, event: ev.UnexpectedOutgoingRecorded) -> None:
+        self._unexplained[event.item_id] = UnexplainedOutgoing(
+            item_id=event.item_id,
+            amount=event.amount,
+            effective_date=event.effective_date,
+            description=event.description,
+            status=OutgoingStatus.HELD,
+            resolution=None,
+        )
+
+    def _resolve_outgoing(
+        self, item_id: str, status: OutgoingStatus, resolution: str | None
+    ) -> None:
+        self._unexplained[item_id] = replace(
+            self._unexplained[item_id], status=status, resolution=resolution
+        )
+
+    @_handles(ev.UnexpectedOutgoingClassified)
+    def _on_outgoing_classified(self, event: ev.UnexpectedOutgoingClassified) -> None:
+        self._resolve_outgoing(event.item_id, OutgoingStatus.CLASSIFIED, event.category.value)
+
+    @_handles(ev.UnexpectedOutgoingRecovered)
+    def _on_outgoing_recovered(self, event: ev.UnexpectedOutgoingRecovered) -> None:
+        if event.income_item_id is None:
+            self._resolve_outgoing(event.item_id, OutgoingStatus.RECOVERED, "repaid into the bank")
+            return
+        self._resolve_outgoing(
+            event.item_id, OutgoingStatus.RECOVERED, f"returned as {event.income_item_id}"
+        )
+        self._resolve(event.income_item_id, SuspenseStatus.CLASSIFIED, f"recovers {event.item_id}")
+
+    @_handles(ev.UnexpectedOutgoingAccepted)
+    def _on_outgoing_accepted(self, event: ev.UnexpectedOutgoingAccepted) -> None:
+        self._resolve_outgoing(event.item_id, OutgoingStatus.ACCEPTED, event.reason)
+
+    @_handles(ev.BankBalanceAsserted)
+    def _on_balance_asserted(self, event: ev.BankBalanceAsserted) -> None:
+        self._assertions[str(event.originator_version)] = BankBalanceRecord(
+            effective_date=event.effective_date,
+            balance=event.balance,
+            stated_date=event.stated_date,
+            kind=event.kind,
+            position=event.position,
+            source=event.source,
+            version=event.originator_version,
+        )
+
+    @_handles(ev.PendingBankLinesSeen)
+    def _on_pending_seen(self, event: ev.PendingBankLinesSeen) -> None:
+        self._pending = {line.key: line for line in event.lines}
+        self._pending_as_of = event.as_of
 
 
 # ---------------------------------------------------------------------- corrections
@@ -1478,6 +2146,54 @@ _UNDO: dict[str, Callable[[ManagedAccount, Mapping[str, Any]], None]] = {
 }
 
 
+def _pending_order(line: PendingBankLine) -> tuple[date, str]:
+    return (line.booking_date or date.min, line.key)
+
+
+def _can_undo_outgoing_recorded(
+    account: ManagedAccount, target: ev.UnexpectedOutgoingRecorded
+) -> None:
+    account._held_outgoing(target.item_id)
+
+
+def _can_undo_outgoing_resolution(account: ManagedAccount, target: Any) -> None:
+    item = account.unexplained_outgoings[target.item_id]
+    if item.status in (OutgoingStatus.HELD, OutgoingStatus.REVERSED):
+        raise InvalidTransition(
+            f"unexplained outgoing {target.item_id} is {item.status.value}",
+            account_id=account.account_id,
+            fix="only a resolution still in force can be corrected",
+        )
+
+
+def _undo_outgoing_recorded(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._resolve_outgoing(fields["item_id"], OutgoingStatus.REVERSED, None)
+
+
+def _undo_outgoing_resolution(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    account._resolve_outgoing(fields["item_id"], OutgoingStatus.HELD, None)
+    if fields.get("income_item_id"):
+        account._resolve(fields["income_item_id"], SuspenseStatus.HELD, None)
+
+
+_CORRECTION_CHECKS.update(
+    {
+        ev.UnexpectedOutgoingRecorded: _can_undo_outgoing_recorded,
+        ev.UnexpectedOutgoingClassified: _can_undo_outgoing_resolution,
+        ev.UnexpectedOutgoingRecovered: _can_undo_outgoing_resolution,
+        ev.UnexpectedOutgoingAccepted: _can_undo_outgoing_resolution,
+    }
+)
+_UNDO.update(
+    {
+        "UnexpectedOutgoingRecorded": _undo_outgoing_recorded,
+        "UnexpectedOutgoingClassified": _undo_outgoing_resolution,
+        "UnexpectedOutgoingRecovered": _undo_outgoing_resolution,
+        "UnexpectedOutgoingAccepted": _undo_outgoing_resolution,
+    }
+)
+
+
 def own_fields(event: ev.AccountEvent) -> dict[str, Any]:
     """An event's own fields: what it says beyond the metadata every account event carries."""
     common = {f.name for f in dataclasses.fields(ev.AccountEvent)} | {"originator_topic"}
@@ -1503,10 +2219,16 @@ def _chained(
     originator_id: UUID,
     version: int,
     previous: str,
+    imposed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     # The digest covers the recorded time too, so the timestamp is chosen here rather than by
     # eventsourcing when it builds the event.
     timestamp = event_class.create_timestamp()
     chained = {**fields, "timestamp": timestamp, "previous_digest": previous}
-    whole = {**chained, "originator_id": originator_id, "originator_version": version}
+    whole = {
+        **chained,
+        **(imposed or {}),
+        "originator_id": originator_id,
+        "originator_version": version,
+    }
     return {**chained, "digest": digest_of(event_class.__name__, whole)}

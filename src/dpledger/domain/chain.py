@@ -31,9 +31,7 @@ from dpledger.domain.money import Money
 GENESIS = "0" * 64
 """The ``previous_digest`` of an account's first event."""
 
-_NOT_DIGESTED = frozenset({"digest", "originator_topic"})
-# originator_topic names the aggregate class, which may move between modules without the facts
-# changing; the digest covers the event's own type name instead.
+_NOT_DIGESTED = frozenset({"digest"})
 
 
 def canonical(value: Any) -> Any:
@@ -123,7 +121,11 @@ def first_broken_link(
         if getattr(event, "originator_version", None) != version:
             return BrokenLink(account_id, version, "the event's version was changed")
         recorded = getattr(event, "digest", None)
-        if recorded != event_digest(event):
+        try:
+            recomputed = event_digest(event)
+        except Exception as exc:  # a field removed or mangled: evidence, not a crash
+            return BrokenLink(account_id, version, f"the stored event is incomplete: {exc}")
+        if recorded != recomputed:
             return BrokenLink(
                 account_id, version, "the event's content does not match its recorded digest"
             )

@@ -246,6 +246,9 @@ class AccountClosed(AccountEvent):
     returned_to_person: Money
     contributions_due: Money
     contributions_received: Money
+    paid_in_advance: Money
+    """Council money paid for days after the policy's end date (returned within
+    ``returned_to_council``)."""
 
 
 class EntryCorrected(AccountEvent):
@@ -257,6 +260,16 @@ class EntryCorrected(AccountEvent):
     """The corrected event's own fields (amounts, ids), so the correction reads on its own."""
 
 
+class ReviewRecorded(AccountEvent):
+    """The council reviewed the Direct Payment on ``effective_date``.
+
+    ``next_review_by`` is a date the council set for the next review, when sooner than the
+    policy's interval would make it.
+    """
+
+    next_review_by: date | None
+
+
 MONEY_IN: tuple[type[AccountEvent], ...] = (
     CouncilPaymentReceived,
     ContributionReceived,
@@ -264,3 +277,75 @@ MONEY_IN: tuple[type[AccountEvent], ...] = (
     UnexpectedIncomeReceived,
 )
 """Events that bring money into the bank."""
+
+
+# ----------------------------------------------------------------- bank lines
+class BankLineConfirmed(AccountEvent):
+    """A booked bank line confirmed money movement already recorded (no postings).
+
+    ``line_key`` is the line's de-duplication key; ``matched_version`` the event it confirms;
+    ``amount`` is signed (positive money in, negative money out). ``reason`` says why they match.
+    """
+
+    line_key: str
+    matched_version: int
+    matched_type: str
+    amount: Money
+    description: str
+
+
+class UnexpectedOutgoingRecorded(AccountEvent):
+    """Money left the bank that matches nothing expected; held until someone explains it."""
+
+    item_id: str
+    amount: Money
+    description: str
+
+
+class UnexpectedOutgoingClassified(AccountEvent):
+    """An unexplained outgoing was identified as care-plan spend of one category."""
+
+    item_id: str
+    amount: Money
+    category: SpendCategory
+
+
+class UnexpectedOutgoingRecovered(AccountEvent):
+    """An unexplained outgoing came back: into the bank, or as unexpected income already held
+    (``income_item_id``)."""
+
+    item_id: str
+    amount: Money
+    income_item_id: str | None
+
+
+class UnexpectedOutgoingAccepted(AccountEvent):
+    """An unexplained outgoing was accepted as spent and not recoverable, for the reason given."""
+
+    item_id: str
+    amount: Money
+
+
+class BankBalanceAsserted(AccountEvent):
+    """A bank statement stated the bank balance at the end of ``effective_date`` (no postings).
+
+    ``balance`` is signed (an overdraft is negative); ``stated_date`` and ``kind`` are as the bank
+    wrote them, ``position`` is ``"opening"`` or ``"closing"``, ``source`` the file and statement.
+    A difference from the ledger is derived, never posted: see ``reconciliation_breaks``.
+    """
+
+    balance: Money
+    stated_date: date
+    kind: str
+    position: str
+    source: str
+
+
+class PendingBankLinesSeen(AccountEvent):
+    """The bank's pending (not yet booked) lines as of ``as_of``; they post nothing and are
+    replaced by later imports and by the booked lines that settle them."""
+
+    as_of: date | None
+    lines: list[Any]
+    """:class:`~dpledger.domain.records.PendingBankLine` records."""
+    source: str

@@ -143,10 +143,8 @@ class ProjectionEngine:
             applied += self._catch_up_one(self.models[name], limit, progress)
         return applied
 
-    def rebuild(
-        self, names: Sequence[str] | None = None, *, progress: Progress | None = None
-    ) -> int:
-        """Empty the named read models' tables, reset their positions and replay everything."""
+    def reset(self, names: Sequence[str] | None = None) -> None:
+        """Empty the named read models' tables and set their positions back to the start."""
         for name in names or list(self.models):
             model = self.models[name]
             model.reset()
@@ -155,6 +153,12 @@ class ProjectionEngine:
                 for table in model.table_names:
                     cur.execute(f"DELETE FROM {table}")  # noqa: S608 - table names are constants
                 write_position(cur, name, self.source.name, 0)
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, *, progress: Progress | None = None
+    ) -> int:
+        """Rebuild from scratch: :meth:`reset`, then replay every notification."""
+        self.reset(names)
         return self.catch_up(names, progress=progress)
 
     def _catch_up_one(self, model: ReadModel, limit: int | None, progress: Progress | None) -> int:

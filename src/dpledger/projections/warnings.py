@@ -10,7 +10,8 @@ Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
 - ``committed``: bank balance minus unpaid liabilities is below zero.
 - ``forecast``: bank minus liabilities minus the outgoings expected before the next council
   payment is below zero; says when the money is expected to run out.
-- ``low_balance``: the bank holds less than ``policy.low_balance_weeks`` of the gross budget.
+- ``low_balance``: the bank holds less than ``policy.low_balance_weeks`` of the gross budget
+  (once the first council payment has arrived).
 - ``contribution_shortfall``: contributions due minus received exceed
   ``policy.contribution_shortfall_weeks`` of the weekly contribution (net basis only).
 - ``unexpected_income``: money held in suspense (one warning per item).
@@ -179,6 +180,8 @@ def _low_balance(account: ManagedAccount, on: date, bank: Money) -> list[Conditi
     budget = account.budget_on(on)
     if weeks <= 0 or budget is None or budget.weekly_gross.pence <= 0:
         return []
+    if account.first_payment_on is None:
+        return []  # an account waiting for its first payment is not yet running low
     threshold = budget.weekly_gross * weeks
     if bank >= threshold:
         return []
