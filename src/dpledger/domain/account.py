@@ -771,9 +771,14 @@ class ManagedAccount(Aggregate):
                 fix="pay, dispute or correct them first",
             )
         held = [i.item_id for i in self._suspense.values() if i.status is SuspenseStatus.HELD]
+        held += [
+            o.item_id
+            for o in self.unexplained_outgoings.values()
+            if o.status is OutgoingStatus.HELD
+        ]
         if held:
             raise InvalidTransition(
-                f"cannot close with unexpected income held in suspense: {', '.join(held)}",
+                f"cannot close with unexpected money held in suspense: {', '.join(held)}",
                 account_id=self.account_id,
                 fix="classify, refund or keep each item first",
             )

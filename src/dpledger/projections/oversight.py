@@ -6,7 +6,8 @@ implementation), evaluates the warning rules (:mod:`dpledger.projections.warning
 event, and keeps:
 
 - ``dpv_warnings``: one row per warning raised, with when it was raised (the event's version,
-  effective date and recorded time), its figures and explanation, and when it was cleared;
+  effective date and recorded time), its latest figures and explanation (kept current while the
+  condition holds), and when it was cleared;
 - ``dpv_portfolio``: one row per account with what a council's oversight table shows (money held,
   unpaid liabilities, contingency, surplus, contributions, reviews, spend by category, warnings
   in force), rewritten once per batch for each account the batch touched.
@@ -112,7 +113,19 @@ class Oversight(ReadModel):
                 del open_now[key]
         for key, condition in holding.items():
             if key in open_now:
-                continue  # still holding: not raised again
+                # Still holding: not raised again, but its figures and words follow the account.
+                cur.execute(
+                    "UPDATE dpv_warnings SET figures = ?, explanation = ? WHERE account_id = ?"
+                    " AND rule = ? AND subject = ? AND raised_version = ?",
+                    (
+                        json.dumps(condition.figures, sort_keys=True),
+                        condition.explanation,
+                        account.account_id,
+                        *key,
+                        open_now[key],
+                    ),
+                )
+                continue
             cur.execute(
                 "INSERT INTO dpv_warnings (account_id, council, rule, subject, raised_version,"
                 " raised_on, raised_at, figures, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
