@@ -8,7 +8,6 @@ check its rule, and saves the one event it records. Every command takes an optio
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -18,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 from uuid import UUID
 
 import pydantic
@@ -60,7 +59,8 @@ from dpledger.domain.records import (
     WageRun,
 )
 from dpledger.log import get_logger
-from dpledger.readside import ReadSide
+from dpledger.readside import ReadSide, _names_account
+from dpledger.readside import _day as _date
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -152,23 +152,6 @@ class AccountState:
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def _names_account(
-    method: Callable[Concatenate[Ledger, str, _P], _R],
-) -> Callable[Concatenate[Ledger, str, _P], _R]:
-    """Errors raised before the account was loaded (bad input) still name the account."""
-
-    @functools.wraps(method)
-    def wrapper(self: Ledger, account_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, account_id, *args, **kwargs)
-        except DpledgerError as error:
-            if isinstance(account_id, str):
-                error.for_account(account_id)
-            raise
-
-    return wrapper
 
 
 class Ledger(ReadSide):
@@ -1406,21 +1389,6 @@ def _money(value: object, field: str) -> Money:
         field=field,
         fix="pass Money, pounds as a str like '12.34' or a Decimal, or int pence",
     )
-
-
-def _date(value: object, field: str) -> date:
-    if isinstance(value, datetime):
-        raise ValidationError(
-            "must be a date, not a datetime", field=field, fix="pass value.date() or 'YYYY-MM-DD'"
-        )
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError(f"{value!r} is not a date", field=field, fix="use 'YYYY-MM-DD'")
 
 
 def _decimal(value: object, field: str) -> Decimal:

@@ -57,6 +57,8 @@ _R = TypeVar("_R")
 def _names_account(
     method: Callable[Concatenate[Any, str, _P], _R],
 ) -> Callable[Concatenate[Any, str, _P], _R]:
+    """Errors raised before the account was loaded (bad input) still name the account."""
+
     @functools.wraps(method)
     def wrapper(self: Any, account_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
@@ -405,7 +407,9 @@ def _ledger_account(value: LedgerAccount | str) -> str:
 
 def _day(value: object, field: str) -> date:
     if isinstance(value, datetime):
-        raise ValidationError("must be a date, not a datetime", field=field)
+        raise ValidationError(
+            "must be a date, not a datetime", field=field, fix="pass value.date() or 'YYYY-MM-DD'"
+        )
     if isinstance(value, date):
         return value
     if isinstance(value, str):
