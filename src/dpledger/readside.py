@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from dpledger.adapters.store import DpledgerApplication
 from dpledger.adapters.views import ViewStore
 from dpledger.domain.account import account_uuid, check_identifier
 from dpledger.domain.chain import BrokenLink, first_broken_link, seal_mac, seal_mac_matches
-from dpledger.domain.chart import LedgerAccount
+from dpledger.domain.chart import LIABILITIES, LedgerAccount
 from dpledger.domain.errors import AccountNotFound, DpledgerError, ValidationError
 from dpledger.domain.money import Money
 from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
@@ -43,6 +43,7 @@ from dpledger.projections.oversight import (
     portfolio_accounts,
     warnings_for,
 )
+from dpledger.reporting.statement import Statement, compose_statement
 
 READ_MODELS = (LedgerLines, AuditTrail, Oversight)
 """Every read model a Ledger keeps."""
@@ -130,6 +131,55 @@ class VerificationReport:
     def first_broken(self) -> BrokenLink | None:
         """The first broken link found, if any."""
         return self.broken[0] if self.broken else None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """An account's balances at an effective date, folded from its stored events one by one.
+
+    Independent of snapshots and projections: ``projection_agrees`` says whether the projection
+    (:meth:`ReadSide.balances_as_of`) gives the same balances, a check an auditor can run.
+    """
+
+    account_id: str
+    as_of: date
+    known_at: datetime | None
+    events_stored: int
+    """Every event the store holds for the account."""
+    events_applied: int
+    """Those effective by ``as_of`` and recorded by ``known_at``."""
+    version: int
+    """The last version recorded by ``known_at``."""
+    status: str
+    """``open``, ``suspended`` or ``closed`` at the end of ``as_of``."""
+    balances: dict[LedgerAccount, Money]
+    projection_agrees: bool
+
+    @property
+    def bank(self) -> Money:
+        """The client bank balance."""
+        return self.balances[LedgerAccount.BANK]
+
+    @property
+    def unpaid_liabilities(self) -> Money:
+        """Everything owed (positive)."""
+        return Money(-sum(self.balances[a].pence for a in LIABILITIES))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (amounts in pence)."""
+        return {
+            "account_id": self.account_id,
+            "as_of": self.as_of.isoformat(),
+            "known_at": None if self.known_at is None else self.known_at.isoformat(),
+            "events_stored": self.events_stored,
+            "events_applied": self.events_applied,
+            "version": self.version,
+            "status": self.status,
+            "bank_pence": self.bank.pence,
+            "unpaid_liabilities_pence": self.unpaid_liabilities.pence,
+            "balances_pence": {a.value: m.pence for a, m in self.balances.items()},
+            "projection_agrees": self.projection_agrees,
+        }
 
 
 class ReadSide:
@@ -240,6 +290,129 @@ class ReadSide:
             self._require_known(cur, account_id)
         with self._read(AuditTrail.name) as cur:
             return audit_entries(cur, account_id, first, last)
+
+    @_names_account
+    def statement(
+        self,
+        account_id: str,
+        start: date | str,
+        end: date | str,
+        *,
+        known_at: datetime | str | None = None,
+        generated_at: datetime | None = None,
+    ) -> Statement:
+        """The audit sheet of the account for ``start``..``end`` (inclusive), as the ledger knew
+        it at ``known_at`` (a recorded time; default: everything recorded so far).
+
+        Opening, money in by source, money out by category and closing (opening + in - out =
+        closing is checked), unpaid liabilities, suspense held, contingency and surplus at the
+        end, unexpected items and their resolution, reconciliation breaks, warnings raised in
+        the period, the period's events with a running balance, and the chain head read.
+        Render it with :func:`dpledger.reporting.text.render_statement` or the HTML and
+        spreadsheet renderers in :mod:`dpledger.adapters.reports`.
+        """
+        first, last = _day(start, "start"), _day(end, "end")
+        if last < first:
+            raise ValidationError(
+                f"the period ends ({last}) before it starts ({first})",
+                field="end",
+                fix="give the start date first",
+            )
+        moment = _moment(known_at)
+        with self._read(LedgerLines.name) as cur:
+            self._require_known(cur, account_id)
+            summary = period_summary(cur, account_id, first, last, moment)
+            at_end = balances_as_of(cur, account_id, last, moment)
+        with self._read(AuditTrail.name) as cur:
+            entries = audit_entries(cur, account_id)
+        if moment is not None:
+            entries = [e for e in entries if e.recorded_at <= moment]
+        if not entries:
+            raise AccountNotFound(
+                f"the account was not yet opened at {moment}",
+                account_id=account_id,
+                fix="choose a later --known-at, or leave it out for everything recorded",
+            )
+        head = entries[-1]
+        account: Any = self._app.repository.get(account_uuid(account_id), version=head.version)
+        with self._read(Oversight.name) as cur:
+            raised = warnings_for(cur, account_id=account_id, active_only=False)
+        mac = (
+            None
+            if self._seal_key is None
+            else seal_mac(self._seal_key, account_id, head.version, head.digest)
+        )
+        return compose_statement(
+            account=account,
+            summary=summary,
+            balances_at_end=at_end,
+            entries=entries,
+            warnings=raised,
+            generated_at=generated_at or datetime.now(UTC),
+            head_mac=mac,
+        )
+
+    @_names_account
+    def replay(
+        self, account_id: str, as_of: date | str, *, known_at: datetime | str | None = None
+    ) -> Replay:
+        """Replay the account's stored events to the end of ``as_of`` (an effective date), as
+        known at ``known_at`` (a recorded time), and check the projection agrees."""
+        day, moment = _day(as_of, "as_of"), _moment(known_at)
+        self._load(account_id)  # type: ignore[attr-defined]
+        stored: list[Any] = list(self._app.repository.event_store.get(account_uuid(account_id)))
+        known = [e for e in stored if moment is None or e.timestamp <= moment]
+        if not known:
+            raise AccountNotFound(
+                f"the account was not yet opened at {moment}",
+                account_id=account_id,
+                fix="choose a later known-at time, or leave it out",
+            )
+        totals: dict[str, int] = {}
+        applied = 0
+        closed = False
+        for event in known:
+            if event.effective_date > day:
+                continue
+            applied += 1
+            closed = closed or type(event).__name__ == "AccountClosed"
+            for line in event.postings:
+                totals[line.account.value] = totals.get(line.account.value, 0) + line.amount.pence
+        balances = {a: Money(totals.get(a.value, 0)) for a in LedgerAccount}
+        version = known[-1].originator_version
+        account: Any = self._app.repository.get(account_uuid(account_id), version=version)
+        status = "closed" if closed else "suspended" if account.suspended_on(day) else "open"
+        projected = self.balances_as_of(account_id, day, known_at=moment)
+        return Replay(
+            account_id=account_id,
+            as_of=day,
+            known_at=moment,
+            events_stored=len(stored),
+            events_applied=applied,
+            version=version,
+            status=status,
+            balances=balances,
+            projection_agrees=projected == balances,
+        )
+
+    def replay_store(
+        self,
+        as_of: date | str,
+        *,
+        known_at: datetime | str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Replay]:
+        """:meth:`replay` every account in the store (those opened by ``known_at``)."""
+        day, moment = _day(as_of, "as_of"), _moment(known_at)
+        names = sorted(self._stored_accounts().values())
+        results = []
+        for done, name in enumerate(names, start=1):
+            if not name.startswith("?"):
+                with contextlib.suppress(AccountNotFound):
+                    results.append(self.replay(name, day, known_at=moment))
+            if progress is not None:
+                progress(done, len(names))
+        return results
 
     @_names_account
     def seal(self, account_id: str) -> Seal:

@@ -1,0 +1,519 @@
+"""The audit sheet: one account over one period, as an auditor signs it off.
+
+:class:`Statement` holds everything the sheet shows: the bank's opening balance, money in by
+source (council, contribution, other, unexpected), money out by category, the closing balance,
+what was owed and held at the end, the contingency the account may keep, the surplus, each
+unexpected item with its resolution, reconciliation breaks, the warnings raised in the period,
+and the events themselves with a running balance. Opening + in - out = closing is checked, not
+assumed: the closing balance is summed on its own (:func:`dpledger.projections.balances.
+period_summary`).
+
+Everything is *as known* at one recorded time (default: when the statement was made), so a
+statement made again later from the same ``known_at`` is identical, whatever was recorded since.
+:func:`compose_statement` is pure: the read side gathers its inputs
+(:meth:`dpledger.Ledger.statement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from dpledger.domain.account import ManagedAccount
+from dpledger.domain.chart import LIABILITIES, LedgerAccount
+from dpledger.domain.money import Money
+from dpledger.domain.records import ReconciliationBreak
+from dpledger.domain.rules import surplus
+from dpledger.projections.audit import AuditEntry
+from dpledger.projections.balances import PeriodSummary
+from dpledger.projections.oversight import Warning
+
+STATEMENT_FORMAT_VERSION = 1
+"""Bumped whenever :meth:`Statement.to_dict` changes shape (scripts read it)."""
+
+MONEY_IN_ORDER = ("council", "contribution", "other", "unexpected")
+"""The order the sheet lists money in."""
+MONEY_OUT_ORDER = (
+    "agency_care",
+    "pa_wages",
+    "hmrc",
+    "pension",
+    "insurance",
+    "support_fees",
+    "other_care_plan",
+    "unexplained_outgoing",
+    "returned_to_council",
+)
+"""The order the sheet lists money out (other categories follow, alphabetically)."""
+
+_INCOME_ITEM_EVENTS = {
+    "UnexpectedIncomeClassified": "classified",
+    "UnexpectedIncomeRefunded": "refunded",
+    "UnexpectedIncomeKept": "kept",
+}
+_OUTGOING_ITEM_EVENTS = {
+    "UnexpectedOutgoingClassified": "classified",
+    "UnexpectedOutgoingRecovered": "recovered",
+    "UnexpectedOutgoingAccepted": "accepted",
+}
+
+
+@dataclass(frozen=True)
+class UnexpectedItem:
+    """Money nobody expected, in or out, and what was decided about it by the period's end."""
+
+    item_id: str
+    direction: str
+    """``"in"`` (unexpected income) or ``"out"`` (an unexplained outgoing)."""
+    recorded_on: date
+    """Its effective date."""
+    amount: Money
+    description: str
+    status: str
+    """``held``, ``classified``, ``refunded``, ``kept``, ``recovered``, ``accepted`` or
+    ``withdrawn`` (its recording was corrected away)."""
+    resolution: str
+    """What was decided, in words (empty while held)."""
+    resolved_on: date | None
+
+    @property
+    def held(self) -> bool:
+        """Whether it was still unresolved at the end of the period."""
+        return self.status == "held"
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One event of the period, with the bank balance after it in effective-date order."""
+
+    version: int
+    effective_date: date
+    recorded_at: datetime
+    event_type: str
+    description: str
+    actor: str
+    reason: str | None
+    bank_change: Money
+    bank_after: Money
+    digest: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The audit sheet of one account for ``start``..``end`` (inclusive)."""
+
+    account_id: str
+    person_ref: str
+    council: str
+    provider: str
+    status: str
+    start: date
+    end: date
+    known_at: datetime | None
+    """The recorded time the sheet is as known at (``None``: everything recorded)."""
+    generated_at: datetime
+    opening: Money
+    money_in: dict[str, Money]
+    money_out: dict[str, Money]
+    closing: Money
+    unpaid_liabilities: dict[str, Money]
+    """What was owed at the end, by liability (positive amounts)."""
+    held_in_suspense: dict[str, Money]
+    """Unexpected income held (``unidentified``) and unexplained outgoings held, at the end."""
+    contingency: Money
+    """The contingency the account may keep at the end (policy weeks x weekly budget)."""
+    surplus: Money
+    """Closing balance - unpaid liabilities - contingency, never negative."""
+    unexpected_items: tuple[UnexpectedItem, ...]
+    reconciliation_breaks: tuple[ReconciliationBreak, ...]
+    warnings: tuple[Warning, ...]
+    """Warnings raised in the period (cleared ones included, with when)."""
+    lines: tuple[StatementLine, ...]
+    contingency_changes: tuple[tuple[date, Money], ...]
+    """The contingency from the period's start and from each budget change in it."""
+    head_version: int
+    head_digest: str
+    """The account's chain head as known at ``known_at``: quote it to prove what was read."""
+    head_mac: str | None
+
+    @property
+    def total_in(self) -> Money:
+        """All money in over the period."""
+        return Money(sum(m.pence for m in self.money_in.values()))
+
+    @property
+    def total_out(self) -> Money:
+        """All money out over the period."""
+        return Money(sum(m.pence for m in self.money_out.values()))
+
+    @property
+    def total_unpaid(self) -> Money:
+        """Everything owed at the end."""
+        return Money(sum(m.pence for m in self.unpaid_liabilities.values()))
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether opening + money in - money out = closing (it always should)."""
+        return self.opening + self.total_in - self.total_out == self.closing
+
+    @property
+    def balance_points(self) -> list[tuple[date, Money]]:
+        """The bank balance at the end of each day with a movement, from the opening balance on
+        the first day: the chart's line."""
+        points: dict[date, Money] = {self.start: self.opening}
+        for line in self.lines:
+            points[line.effective_date] = line.bank_after
+        points.setdefault(self.end, self.closing)
+        return sorted(points.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sheet as JSON-ready data (amounts in pence, dates ISO); see docs/auditing.md."""
+        return {
+            "format": "dpledger-statement",
+            "format_version": STATEMENT_FORMAT_VERSION,
+            "account_id": self.account_id,
+            "person_ref": self.person_ref,
+            "council": self.council,
+            "provider": self.provider,
+            "status": self.status,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "known_at": None if self.known_at is None else self.known_at.isoformat(),
+            "generated_at": self.generated_at.isoformat(),
+            "opening_pence": self.opening.pence,
+            "money_in_pence": {k: v.pence for k, v in self.money_in.items()},
+            "total_in_pence": self.total_in.pence,
+            "money_out_pence": {k: v.pence for k, v in self.money_out.items()},
+            "total_out_pence": self.total_out.pence,
+            "closing_pence": self.closing.pence,
+            "reconciles": self.reconciles,
+            "unpaid_liabilities_pence": {k: v.pence for k, v in self.unpaid_liabilities.items()},
+            "held_in_suspense_pence": {k: v.pence for k, v in self.held_in_suspense.items()},
+            "contingency_pence": self.contingency.pence,
+            "surplus_pence": self.surplus.pence,
+            "unexpected_items": [
+                {
+                    "item_id": i.item_id,
+                    "direction": i.direction,
+                    "recorded_on": i.recorded_on.isoformat(),
+                    "amount_pence": i.amount.pence,
+                    "description": i.description,
+                    "status": i.status,
+                    "resolution": i.resolution,
+                    "resolved_on": None if i.resolved_on is None else i.resolved_on.isoformat(),
+                }
+                for i in self.unexpected_items
+            ],
+            "reconciliation_breaks": [
+                {
+                    "date": b.effective_date.isoformat(),
+                    "stated_pence": b.asserted.pence,
+                    "ledger_pence": b.ledger.pence,
+                    "difference_pence": b.difference.pence,
+                    "source": b.source,
+                    "version": b.version,
+                }
+                for b in self.reconciliation_breaks
+            ],
+            "warnings": [
+                {
+                    "rule": w.rule,
+                    "subject": w.subject,
+                    "raised_on": w.raised_on.isoformat(),
+                    "raised_version": w.raised_version,
+                    "explanation": w.explanation,
+                    "cleared_on": None if w.cleared_on is None else w.cleared_on.isoformat(),
+                }
+                for w in self.warnings
+            ],
+            "events": [
+                {
+                    "version": line.version,
+                    "effective_date": line.effective_date.isoformat(),
+                    "recorded_at": line.recorded_at.isoformat(),
+                    "event_type": line.event_type,
+                    "description": line.description,
+                    "actor": line.actor,
+                    "reason": line.reason,
+                    "bank_change_pence": line.bank_change.pence,
+                    "bank_after_pence": line.bank_after.pence,
+                    "digest": line.digest,
+                }
+                for line in self.lines
+            ],
+            "chain_head": {
+                "version": self.head_version,
+                "digest": self.head_digest,
+                "mac": self.head_mac,
+            },
+        }
+
+
+def compose_statement(
+    *,
+    account: ManagedAccount,
+    summary: PeriodSummary,
+    balances_at_end: Mapping[LedgerAccount, Money],
+    entries: Sequence[AuditEntry],
+    warnings: Sequence[Warning],
+    generated_at: datetime,
+    head_mac: str | None = None,
+) -> Statement:
+    """The audit sheet from the read side's answers, all as known at ``summary.known_at``.
+
+    ``account`` is the aggregate at the last version known then, ``entries`` its whole audit
+    trail up to that version, ``warnings`` every warning ever raised for it.
+    """
+    start, end, known_at = summary.start, summary.end, summary.known_at
+    contingency = account.contingency(end)
+    unpaid = {
+        liability.value.split(":", 1)[1]: -balances_at_end[liability] for liability in LIABILITIES
+    }
+    held = {
+        "unidentified_income": -balances_at_end[LedgerAccount.SUSPENSE],
+        "unexplained_outgoing": balances_at_end[LedgerAccount.UNEXPLAINED_OUTGOING],
+    }
+    unpaid_total = Money(sum(m.pence for m in unpaid.values()))
+    in_period = [e for e in entries if start <= e.effective_date <= end]
+    head = entries[-1]
+    return Statement(
+        account_id=account.account_id,
+        person_ref=account.person_ref,
+        council=account.council,
+        provider=account.provider,
+        status=_status_at(account, entries, end),
+        start=start,
+        end=end,
+        known_at=known_at,
+        generated_at=generated_at,
+        opening=summary.opening,
+        money_in=_ordered(summary.money_in, MONEY_IN_ORDER),
+        money_out=_ordered(summary.money_out, MONEY_OUT_ORDER),
+        closing=summary.closing,
+        unpaid_liabilities=unpaid,
+        held_in_suspense=held,
+        contingency=contingency,
+        surplus=surplus(summary.closing, unpaid_total, contingency),
+        unexpected_items=tuple(unexpected_items(entries, start, end)),
+        reconciliation_breaks=tuple(
+            b for b in account.reconciliation_breaks() if start <= b.effective_date <= end
+        ),
+        warnings=tuple(
+            sorted(
+                (
+                    w
+                    for w in warnings
+                    if start <= w.raised_on <= end and (known_at is None or w.raised_at <= known_at)
+                ),
+                key=lambda w: (w.raised_on, w.raised_version, w.rule, w.subject),
+            )
+        ),
+        lines=tuple(_lines(in_period, summary.opening)),
+        contingency_changes=tuple(_contingency_changes(account, start, end)),
+        head_version=head.version,
+        head_digest=head.digest,
+        head_mac=head_mac,
+    )
+
+
+def _ordered(amounts: Mapping[str, Money], order: Sequence[str]) -> dict[str, Money]:
+    # A fixed order (council first), whatever order the query returned; unknown keys last.
+    rank = {key: i for i, key in enumerate(order)}
+    return dict(sorted(amounts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+
+def _status_at(account: ManagedAccount, entries: Sequence[AuditEntry], end: date) -> str:
+    """Open, suspended or closed at the end of the period (by effective date)."""
+    closed = [e for e in entries if e.event_type == "AccountClosed" and e.effective_date <= end]
+    if closed:
+        return "closed"
+    return "suspended" if account.suspended_on(end) else "open"
+
+
+def _lines(entries: Sequence[AuditEntry], opening: Money) -> list[StatementLine]:
+    # Effective-date order, so the running balance is the one the bank would have shown.
+    lines = []
+    balance = opening
+    for entry in sorted(entries, key=lambda e: (e.effective_date, e.version)):
+        change = Money(
+            sum(m.pence for code, m in entry.postings if code == LedgerAccount.BANK.value)
+        )
+        balance += change
+        lines.append(
+            StatementLine(
+                version=entry.version,
+                effective_date=entry.effective_date,
+                recorded_at=entry.recorded_at,
+                event_type=entry.event_type,
+                description=describe(entry.event_type, entry.details),
+                actor=entry.actor,
+                reason=entry.reason,
+                bank_change=change,
+                bank_after=balance,
+                digest=entry.digest,
+            )
+        )
+    return lines
+
+
+def _contingency_changes(
+    account: ManagedAccount, start: date, end: date
+) -> list[tuple[date, Money]]:
+    days = {start} | {b.effective_date for b in account.budgets if start < b.effective_date <= end}
+    return [(day, account.contingency(day)) for day in sorted(days)]
+
+
+def _pence(value: Any) -> Money:
+    if isinstance(value, Mapping):
+        return Money(int(value["pence"]), str(value.get("currency", "GBP")))
+    return Money(0)
+
+
+def unexpected_items(entries: Sequence[AuditEntry], start: date, end: date) -> list[UnexpectedItem]:
+    """Each unexpected item recorded by ``end`` and not resolved before ``start``, with its
+    resolution as at ``end`` (corrections that undo a recording or a resolution are followed)."""
+    known = [e for e in entries if e.effective_date <= end]
+    corrected = {
+        int(e.details["corrected_version"]) for e in known if e.event_type == "EntryCorrected"
+    }
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in sorted(known, key=lambda e: e.version):
+        kind, details = entry.event_type, entry.details
+        if kind in ("UnexpectedIncomeReceived", "UnexpectedOutgoingRecorded"):
+            direction = "in" if kind == "UnexpectedIncomeReceived" else "out"
+            items[(direction, str(details["item_id"]))] = {
+                "on": entry.effective_date,
+                "amount": _pence(details.get("amount")),
+                "description": str(details.get("description", "")),
+                "status": "withdrawn" if entry.version in corrected else "held",
+                "resolution": "its recording was corrected" if entry.version in corrected else "",
+                "resolved_on": None,
+            }
+        elif kind in _INCOME_ITEM_EVENTS or kind in _OUTGOING_ITEM_EVENTS:
+            direction = "in" if kind in _INCOME_ITEM_EVENTS else "out"
+            item = items.get((direction, str(details["item_id"])))
+            if item is None or entry.version in corrected or item["status"] == "withdrawn":
+                continue
+            status = (_INCOME_ITEM_EVENTS | _OUTGOING_ITEM_EVENTS)[kind]
+            item["status"] = status
+            item["resolution"] = _resolution(kind, details, entry.reason)
+            item["resolved_on"] = entry.effective_date
+    found = []
+    for (direction, item_id), item in items.items():
+        resolved_on = item["resolved_on"]
+        if resolved_on is not None and resolved_on < start and item["on"] < start:
+            continue  # settled before the period: last period's business
+        found.append(
+            UnexpectedItem(
+                item_id=item_id,
+                direction=direction,
+                recorded_on=item["on"],
+                amount=item["amount"],
+                description=item["description"],
+                status=item["status"],
+                resolution=item["resolution"],
+                resolved_on=resolved_on,
+            )
+        )
+    return sorted(found, key=lambda i: (i.recorded_on, i.direction, i.item_id))
+
+
+def _resolution(kind: str, details: Mapping[str, Any], reason: str | None) -> str:
+    """What was decided beyond the status itself: the class, the income that repaid it, why."""
+    parts = []
+    if kind == "UnexpectedIncomeClassified":
+        parts.append(f"as {details.get('classified_as')}")
+    elif kind == "UnexpectedOutgoingClassified":
+        parts.append(f"as {details.get('category')}")
+    elif kind == "UnexpectedOutgoingRecovered" and details.get("income_item_id"):
+        parts.append(f"by income item {details.get('income_item_id')}")
+    if reason:
+        parts.append(reason)
+    return "; ".join(parts)
+
+
+def describe(event_type: str, details: Mapping[str, Any]) -> str:
+    """A short description of an event for the sheet's event list."""
+    d = details
+    period = (
+        f" for {d['period_start']} to {d['period_end']}"
+        if d.get("period_start") and d.get("period_end")
+        else ""
+    )
+    ref = f" (ref {d['bank_reference']})" if d.get("bank_reference") else ""
+    amount = f" {_pence(d['amount'])}" if isinstance(d.get("amount"), Mapping) else ""
+    match event_type:
+        case "AccountOpened":
+            return f"account opened for {d.get('person_ref')} with {d.get('provider')}"
+        case "BudgetAgreed":
+            return (
+                f"budget {_pence(d.get('weekly_gross'))} a week, contribution "
+                f"{_pence(d.get('weekly_contribution'))}"
+            )
+        case "CouncilPaymentReceived":
+            return f"council payment{amount}{period}{ref}"
+        case "ContributionReceived":
+            return f"contribution{amount}{ref}"
+        case "OneOffPaymentReceived":
+            return f"one-off council payment{amount}: {d.get('purpose')}{ref}"
+        case "AgencyRegistered":
+            return f"agency {d.get('agency_id')} registered ({d.get('name')})"
+        case "InvoiceReceived":
+            return (
+                f"invoice {d.get('invoice_number')} from {d.get('agency_id')}: "
+                f"{d.get('hours')} h, {_pence(d.get('total'))}{period}"
+            )
+        case "InvoiceApproved" | "InvoiceDisputed" | "InvoicePaid":
+            verb = event_type.removeprefix("Invoice").lower()
+            return (
+                f"invoice {d.get('invoice_number')} from {d.get('agency_id')} {verb}{amount}{ref}"
+            )
+        case "PersonalAssistantRegistered":
+            return f"personal assistant {d.get('pa_id')} registered"
+        case "WageRunRecorded":
+            return (
+                f"wages of {d.get('pa_id')}{period}: gross {_pence(d.get('gross'))}, "
+                f"net {_pence(d.get('net'))}"
+            )
+        case "NetWagesPaid":
+            return f"net wages paid to {d.get('pa_id')}{amount}{ref}"
+        case "HmrcPaid" | "PensionPaid" | "EmploymentAllowanceClaimed":
+            what = {
+                "HmrcPaid": "HMRC paid",
+                "PensionPaid": "pension paid",
+                "EmploymentAllowanceClaimed": "employment allowance claimed",
+            }[event_type]
+            return f"{what}{amount}{ref}"
+        case "CarePlanSpendPaid":
+            return f"{d.get('category')}: {d.get('description')}{amount}{ref}"
+        case "UnexpectedIncomeReceived" | "UnexpectedOutgoingRecorded":
+            direction = "income" if event_type == "UnexpectedIncomeReceived" else "outgoing"
+            return f"unexpected {direction} {d.get('item_id')}{amount}: {d.get('description')}"
+        case kind if kind in _INCOME_ITEM_EVENTS or kind in _OUTGOING_ITEM_EVENTS:
+            status = (_INCOME_ITEM_EVENTS | _OUTGOING_ITEM_EVENTS)[kind]
+            how = _resolution(kind, d, None)
+            return f"item {d.get('item_id')} {status}{f' {how}' if how else ''}{amount}"
+        case "RecoupmentDemanded":
+            return f"council recoupment demanded{amount}"
+        case "RecoupmentRepaid":
+            return f"recoupment repaid{amount}{ref}"
+        case "EntryCorrected":
+            return f"corrects event {d.get('corrected_version')} ({d.get('corrected_type')})"
+        case "ReviewRecorded":
+            by = d.get("next_review_by")
+            return f"review recorded{f'; next by {by}' if by else ''}"
+        case "AccountSuspended":
+            return "council payments suspended"
+        case "AccountResumed":
+            return "council payments resumed"
+        case "AccountClosed":
+            return f"account closed; {_pence(d.get('returned_to_council'))} returned to council"
+        case "BankLineConfirmed":
+            return f"bank line confirms event {d.get('matched_version')}{amount}"
+        case "BankBalanceAsserted":
+            return f"bank stated {_pence(d.get('balance'))} on {d.get('stated_date')}"
+        case "PendingBankLinesSeen":
+            return "pending bank lines noted"
+    return event_type
