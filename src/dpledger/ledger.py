@@ -11,19 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TextIO, TypeVar
 from uuid import UUID
 
 import pydantic
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 
+from dpledger.adapters.interchange import beancount, jsonl
+from dpledger.adapters.interchange.jsonl import ExportSummary, ImportSummary
 from dpledger.adapters.store import (
     DEFAULT_SQLITE_FILE,
     DpledgerApplication,
@@ -1011,6 +1014,66 @@ class Ledger(ReadSide):
             idempotency_key,
             lambda a, m: a.correct(target=target, meta=m),
         )
+
+    # ================================================================= interchange
+    def export_history(
+        self,
+        out: TextIO | str | os.PathLike[str],
+        account_ids: Sequence[str] | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ExportSummary:
+        """Write the full history of ``account_ids`` (default: every account) as a versioned
+        ``dpledger-history`` JSON Lines file (docs/interchange.md).
+
+        ``out`` is an open text stream or a path; a path is written whole or not at all (a
+        temporary file renamed at the end), so a failed export never leaves half a history.
+        """
+        if isinstance(out, (str, os.PathLike)):
+            target = Path(out)
+            partial = target.with_name(f".{target.name}.partial")
+            try:
+                with open(partial, "w", encoding="utf-8", newline="\n") as stream:
+                    summary = jsonl.export_history(
+                        self._app, stream, account_ids, progress=progress
+                    )
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+            return summary
+        return jsonl.export_history(self._app, out, account_ids, progress=progress)
+
+    def import_history(
+        self,
+        source: Iterable[str] | str | os.PathLike[str],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportSummary:
+        """Replay a ``dpledger-history`` file into this store, all or nothing.
+
+        Every line is checked first (format, digests, links, versions, the trailer); accounts
+        the store lacks are written whole, older copies are brought up to date, and importing
+        the same file again writes nothing. A store whose history differs is refused, naming the
+        account and version. Into an empty store it reproduces every balance.
+        """
+        summary = jsonl.import_history(self._app, source, progress=progress)
+        get_logger().info(
+            "history.imported",
+            source=summary.source_name,
+            events_written=summary.events_written,
+            accounts=len(summary.accounts),
+        )
+        return summary
+
+    def export_beancount(
+        self, account_ids: Sequence[str] | None = None, *, title: str | None = None
+    ) -> str:
+        """The ledger of ``account_ids`` (default: every account) as a beancount file: open
+        directives, one transaction per event with postings, and balance assertions for every
+        ledger account at every month end. ``bean-check`` on it is an independent check of
+        dpledger's arithmetic."""
+        names = list(self.account_ids() if account_ids is None else account_ids)
+        return beancount.to_beancount(((name, self.events(name)) for name in names), title=title)
 
     # ================================================================= bank statements
     @_names_account

@@ -1,0 +1,1 @@
+"""Interchange formats: dpledger histories in and out."""
