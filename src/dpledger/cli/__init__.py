@@ -1,0 +1,118 @@
+"""The ``dpledger`` command: the Ledger's API for auditors, finance officers and scripts.
+
+One typer application; each command lives with its kind (:mod:`.audit` for the read-only
+audit commands, :mod:`.files` for the demo, imports, exports and reports). ``main(argv)``
+returns the exit code instead of exiting, so tests and embedding programs can call it.
+
+Exit codes (:mod:`dpledger.cli.common`): 0 done; 1 dpledger refused (the message says the fix);
+2 usage error; 3 evidence of tampering or disagreement (``verify``, ``replay``); 4 ``--check``
+found something needing attention.
+"""
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import structlog
+import typer
+
+from dpledger import __version__
+from dpledger.cli.common import EXIT_REFUSED, err
+from dpledger.errors import DpledgerError
+
+# typer 0.26+ vendors click; its usage errors share this base whichever click they come from.
+_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+app = typer.Typer(
+    name="dpledger",
+    help="Event-sourced double-entry ledger for Direct Payment managed accounts: replay, "
+    "audit, verify, import and export. Run `dpledger COMMAND --help` for each command's "
+    "options and an example.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dpledger {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each command (key=value lines on stderr).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Event-sourced double-entry ledger for Direct Payment managed accounts."""
+    # main() has already configured logging (it lifts --verbose from anywhere on the line).
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Warnings only by default, so command logs do not drown the output; info with --verbose.
+
+    Logs go to stderr as ``key=value`` lines, keeping stdout for the command's own output.
+    """
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"]),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.INFO if verbose else logging.WARNING
+        ),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+# Registers the commands on ``app`` (imported for that effect, after ``app`` exists).
+from dpledger.cli import audit, files  # noqa: E402
+
+__all__ = ["app", "audit", "files", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dpledger`` with ``argv`` (default: the process's arguments); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    # --verbose is accepted after the command too (`dpledger demo --verbose`), as it always was.
+    cut = args.index("--") if "--" in args else len(args)
+    verbose = any(a in ("--verbose", "-v") for a in args[:cut])
+    args = [a for i, a in enumerate(args) if i >= cut or a not in ("--verbose", "-v")]
+    configure_logging(verbose=verbose)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(
+            args=args,
+            prog_name="dpledger",
+            standalone_mode=False,
+        )
+    except _USAGE_ERROR as error:  # usage errors (and no arguments): click explains them
+        error.show()  # type: ignore[attr-defined]
+        return int(error.exit_code)  # type: ignore[attr-defined]
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        err.print("dpledger: interrupted")
+        return 130
+    except DpledgerError as error:
+        err.print(f"dpledger: {error}", markup=False, highlight=False)
+        return EXIT_REFUSED
+    except BrokenPipeError:
+        # The reader went away (`dpledger statement ... | head`): stop quietly, as Python advises.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,498 @@
+"""The read-only audit commands: replay, balance, statement, warnings, portfolio, verify, seal.
+
+None of them writes an event. Each prints for people by default and JSON with ``--json``.
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dpledger.cli import app
+from dpledger.cli.common import (
+    EXIT_ATTENTION,
+    EXIT_BROKEN,
+    EXIT_OK,
+    JsonOption,
+    StoreOption,
+    err,
+    ledger_on,
+    out,
+    parse_date,
+    parse_time,
+    print_json,
+    progress_bar,
+)
+from dpledger.domain.chart import LedgerAccount
+from dpledger.errors import ValidationError
+from dpledger.readside import Seal, seals_to_json
+from dpledger.reporting.text import label, render_statement
+
+AccountArg = Annotated[str, typer.Argument(metavar="ACCOUNT", help="The account id, e.g. DP-1001.")]
+KnownAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        metavar="TIME",
+        help="Answer as the ledger knew it at this recorded time (ISO, with a zone, e.g. "
+        "2026-03-15T12:00:00+00:00; a bare date means its start, UTC). Default: everything "
+        "recorded.",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="The effective date to answer at (end of that day). Default: today.",
+        show_default=False,
+    ),
+]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="DATE",
+        help="The period's first day. Default: the account's first effective date.",
+        show_default=False,
+    ),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--to", metavar="DATE", help="The period's last day. Default: today.", show_default=False
+    ),
+]
+
+
+def _period(
+    ledger: object, account_id: str, start: str | None, end: str | None
+) -> tuple[date, date]:
+    """The period's days; the default start is the account's earliest effective date."""
+    last = parse_date(end, "--to") or date.today()
+    first = parse_date(start, "--from")
+    if first is None:
+        trail = ledger.audit_trail(account_id)  # type: ignore[attr-defined]
+        first = min(entry.effective_date for entry in trail)
+    return first, last
+
+
+# ----------------------------------------------------------------------------- replay
+@app.command(
+    epilog="Example: dpledger replay --as-of 2026-03-31  |  dpledger replay DP-1001 --as-of "
+    "2026-03-31 --known-at 2026-04-02T09:00:00+00:00"
+)
+def replay(
+    account_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ACCOUNT", help="One account; default: every account.", show_default=False
+        ),
+    ] = None,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Rebuild every projection from the events first."),
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Replay stored events to an effective date, optionally as known at a recorded time.
+
+    Folds each account's stored events (not snapshots, not projections) into balances, then
+    checks the projections give the same answer. Exit code 3 if any account disagrees.
+    """
+    day = parse_date(as_of, "--as-of") or date.today()
+    moment = parse_time(known_at)
+    with ledger_on(store) as ledger:
+        if rebuild:
+            with progress_bar("Rebuilding projections") as update:
+                ledger.rebuild_projections(progress=lambda _name, done, total: update(done, total))
+        if account_id is not None:
+            results = [ledger.replay(account_id, day, known_at=moment)]
+        else:
+            with progress_bar("Replaying accounts") as update:
+                results = ledger.replay_store(day, known_at=moment, progress=update)
+    disagree = [r.account_id for r in results if not r.projection_agrees]
+    if as_json:
+        print_json(
+            {
+                "as_of": day,
+                "known_at": moment,
+                "accounts": [r.as_dict() for r in results],
+                "disagreements": disagree,
+            }
+        )
+    else:
+        known = "as known now" if moment is None else f"as known at {moment.isoformat()}"
+        table = Table(title=f"Replay to the end of {day}, {known}", title_justify="left")
+        for name, justify in (
+            ("account", "left"),
+            ("events", "right"),
+            ("status", "left"),
+            ("bank", "right"),
+            ("unpaid", "right"),
+            ("projection", "left"),
+        ):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for r in results:
+            table.add_row(
+                r.account_id,
+                f"{r.events_applied}/{r.events_stored}",
+                r.status,
+                str(r.bank),
+                str(r.unpaid_liabilities),
+                "agrees" if r.projection_agrees else "[bold red]DISAGREES[/]",
+            )
+        out.print(table)
+        if disagree:
+            err.print(
+                f"dpledger: the projections disagree with the events for {', '.join(disagree)}. "
+                "Fix: run `dpledger replay --rebuild`, then `dpledger verify`"
+            )
+    return EXIT_BROKEN if disagree else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- balance
+@app.command(epilog="Example: dpledger balance DP-1001 --as-of 2026-03-31 --all")
+def balance(
+    account_id: AccountArg,
+    as_of: AsOfOption = None,
+    known_at: KnownAtOption = None,
+    all_accounts: Annotated[
+        bool, typer.Option("--all", help="Every ledger account, not only the bank.")
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """An account's bank balance (or every ledger account's) at the end of a date."""
+    day = parse_date(as_of, "--as-of") or date.today()
+    moment = parse_time(known_at)
+    with ledger_on(store) as ledger:
+        balances = ledger.balances_as_of(account_id, day, known_at=moment)
+    shown = balances if all_accounts else {LedgerAccount.BANK: balances[LedgerAccount.BANK]}
+    if as_json:
+        print_json(
+            {
+                "account_id": account_id,
+                "as_of": day,
+                "known_at": moment,
+                "balances_pence": {a.value: m for a, m in shown.items()},
+            }
+        )
+        return EXIT_OK
+    known = "" if moment is None else f", as known at {moment.isoformat()}"
+    if not all_accounts:
+        out.print(
+            f"{account_id} bank balance at the end of {day}{known}: {shown[LedgerAccount.BANK]}"
+        )
+        return EXIT_OK
+    table = Table(
+        title=f"{account_id} at the end of {day}{known} (debit positive)", title_justify="left"
+    )
+    table.add_column("ledger account")
+    table.add_column("balance", justify="right")
+    for account, money in shown.items():
+        table.add_row(account.value, str(money))
+    out.print(table)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- statement
+@app.command(epilog="Example: dpledger statement DP-1003 --from 2025-04-01 --to 2026-03-31")
+def statement(
+    account_id: AccountArg,
+    start: FromOption = None,
+    end: ToOption = None,
+    known_at: KnownAtOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """The audit sheet of an account for a period.
+
+    Opening balance, money in (council, contribution, other), money out by category, closing
+    balance (opening + in - out = closing is checked), unpaid liabilities, contingency,
+    surplus, unexpected items and their resolution, reconciliation breaks, warnings raised in
+    the period, the period's events and the chain head read.
+    """
+    moment = parse_time(known_at)
+    with ledger_on(store) as ledger:
+        first, last = _period(ledger, account_id, start, end)
+        sheet = ledger.statement(account_id, first, last, known_at=moment)
+    if as_json:
+        print_json(sheet.to_dict())
+    else:
+        out.print(render_statement(sheet), end="", markup=False)
+    return EXIT_OK if sheet.reconciles else EXIT_BROKEN
+
+
+# ----------------------------------------------------------------------------- warnings
+@app.command(
+    "warnings",
+    epilog="Example: dpledger warnings --council 'Northshire County Council' --check",
+)
+def warnings_(
+    account_id: Annotated[
+        str | None,
+        typer.Argument(metavar="ACCOUNT", help="One account; default: all.", show_default=False),
+    ] = None,
+    council: Annotated[
+        str | None,
+        typer.Option("--council", help="Only this council's accounts.", show_default=False),
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--all", help="Every warning ever raised, cleared ones too.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with code 4 if any warning is in force.")
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Warnings in force (or ever raised), for one account, a council or the store.
+
+    Rules: overdrawn, committed beyond funds, running out before the next payment, low
+    balance, contribution shortfall, unexpected money in or out, reconciliation breaks,
+    reviews overdue, paid while suspended (docs/projections.md).
+    """
+    with ledger_on(store) as ledger:
+        found = ledger.warnings(account_id, council=council, active_only=not history)
+    if as_json:
+        print_json({"warnings": found})
+    elif not found:
+        out.print("No warnings in force." if not history else "No warnings were ever raised.")
+    else:
+        table = Table(title=f"{len(found)} warning(s)", title_justify="left", show_lines=False)
+        for name in ("account", "rule", "since", "cleared", "explanation"):
+            table.add_column(name, overflow="fold")
+        for w in found:
+            table.add_row(
+                w.account_id,
+                w.rule + (f" {w.subject}" if w.subject else ""),
+                str(w.raised_on),
+                "" if w.cleared_on is None else str(w.cleared_on),
+                w.explanation,
+            )
+        out.print(table)
+    in_force = [w for w in found if w.active]
+    return EXIT_ATTENTION if check and in_force else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- portfolio
+@app.command(epilog="Example: dpledger portfolio 'Northshire County Council' --on 2026-04-04")
+def portfolio(
+    council: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="COUNCIL",
+            help="The council; default: the only one in the store.",
+            show_default=False,
+        ),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            metavar="DATE",
+            help="Reviews due are counted from this date. Default: today.",
+            show_default=False,
+        ),
+    ] = None,
+    horizon: Annotated[
+        int,
+        typer.Option("--horizon", metavar="DAYS", help="Reviews due within this many days.", min=0),
+    ] = 30,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """A council's oversight table of its managed accounts.
+
+    Money held, accounts under each warning, surplus to recover, reviews due, contribution
+    shortfalls and spend by category.
+    """
+    day = parse_date(on, "--on") or date.today()
+    with ledger_on(store) as ledger:
+        councils = ledger.councils()
+        if council is None:
+            if len(councils) != 1:
+                raise ValidationError(
+                    f"the store holds {len(councils)} councils: {', '.join(councils) or 'none'}",
+                    field="COUNCIL",
+                    fix="name one of them",
+                )
+            council = councils[0]
+        elif council not in councils:
+            raise ValidationError(
+                f"no account belongs to council {council!r}",
+                field="COUNCIL",
+                fix=f"use one of: {', '.join(councils) or '(the store is empty)'}",
+            )
+        view = ledger.portfolio(council, on=day, review_horizon_days=horizon)
+    if as_json:
+        print_json(view)
+        return EXIT_OK
+    out.print(f"[bold]{view.council}[/]: {len(view.accounts)} accounts, on {view.on}")
+    out.print(
+        f"Money held {view.money_held} · unpaid liabilities {view.unpaid_liabilities} · "
+        f"recoverable surplus {view.total_surplus}"
+    )
+    table = Table(title="Accounts", title_justify="left")
+    for name, justify in (
+        ("account", "left"),
+        ("status", "left"),
+        ("bank", "right"),
+        ("unpaid", "right"),
+        ("contingency", "right"),
+        ("surplus", "right"),
+        ("next review", "left"),
+        ("warnings", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for a in view.accounts:
+        table.add_row(
+            a.account_id,
+            a.status,
+            str(a.bank),
+            str(a.unpaid_liabilities),
+            str(a.contingency),
+            str(a.recoverable_surplus),
+            "" if a.next_review_due is None else str(a.next_review_due),
+            ", ".join(a.warnings),
+        )
+    out.print(table)
+    if view.by_warning:
+        out.print("[bold]Accounts by warning[/]")
+        for rule, ids in view.by_warning.items():
+            out.print(f"  {rule}: {', '.join(ids)}")
+    if view.surplus_candidates:
+        out.print("[bold]Surplus to recover[/]")
+        for account, money in view.surplus_candidates:
+            out.print(f"  {account}: {money}")
+    if view.reviews_due:
+        out.print(f"[bold]Reviews due within {horizon} days[/]")
+        for review in view.reviews_due:
+            out.print(
+                f"  {review.account_id}: {review.due}{' (overdue)' if review.overdue else ''}"
+            )
+    if view.contribution_shortfalls:
+        out.print("[bold]Contribution shortfalls[/]")
+        for account, money in view.contribution_shortfalls:
+            out.print(f"  {account}: {money}")
+    if view.spend_by_category:
+        out.print("[bold]Spend by category[/]")
+        for category, money in view.spend_by_category.items():
+            out.print(f"  {label(category)}: {money}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- verify, seal
+@app.command(
+    epilog="Example: dpledger seal --all -o seals.json, later: dpledger verify --seals seals.json"
+)
+def verify(
+    account_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ACCOUNT", help="One account; default: the whole store.", show_default=False
+        ),
+    ] = None,
+    seals: Annotated[
+        Path | None,
+        typer.Option(
+            "--seals",
+            metavar="FILE",
+            help="Seals taken earlier (`dpledger seal`): each must still match. Seals with an "
+            "HMAC need $DPLEDGER_SEAL_KEY.",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Check the stored events' hash chain: versions, digests, links and any seals.
+
+    Reads the stored rows themselves. Exit code 3 names each account's first broken link.
+    """
+    given = _read_seals(seals) if seals is not None else []
+    with ledger_on(store) as ledger, progress_bar("Verifying accounts") as update:
+        report = ledger.verify(account_id, seals=given, progress=update)
+    if as_json:
+        print_json(
+            {
+                "ok": report.ok,
+                "accounts_checked": report.accounts_checked,
+                "events_checked": report.events_checked,
+                "seals_checked": len(given),
+                "broken": report.broken,
+            }
+        )
+    elif report.ok:
+        out.print(
+            f"OK: {report.accounts_checked} account(s), {report.events_checked} events, "
+            f"{len(given)} seal(s): every digest and link holds."
+        )
+    else:
+        out.print(f"BROKEN: {len(report.broken)} account(s) fail verification:", markup=False)
+        for link in report.broken:
+            out.print(f"  {link.account_id} at version {link.version}: {link.reason}", markup=False)
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
+def _read_seals(path: Path) -> list[Seal]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValidationError(
+            f"cannot read seals from {path}: {exc}",
+            field="--seals",
+            fix="pass the JSON file `dpledger seal` wrote",
+        ) from exc
+    items = data if isinstance(data, list) else [data]
+    return [Seal.from_dict(item) for item in items]
+
+
+@app.command(epilog="Example: DPLEDGER_SEAL_KEY=... dpledger seal --all -o seals.json")
+def seal(
+    account_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ACCOUNT...", help="The accounts to seal.", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Seal every account in the store.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write the seals here (default: stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+) -> int:
+    """Take each account's chain head now, with an HMAC when $DPLEDGER_SEAL_KEY is set.
+
+    Keep the seals (and the key) outside the database: `dpledger verify --seals FILE` later
+    exposes any history rewritten or truncated since.
+    """
+    with ledger_on(store) as ledger:
+        names = list(account_ids or [])
+        if every:
+            names = ledger.account_ids()
+        if not names:
+            raise ValidationError(
+                "no account to seal", field="ACCOUNT", fix="name accounts, or pass --all"
+            )
+        taken = [ledger.seal(name) for name in names]
+    text = seals_to_json(taken) + "\n"
+    if output is None:
+        out.print(text, end="", markup=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {len(taken)} seal(s) to {output}")
+    return EXIT_OK

@@ -1,0 +1,172 @@
+"""What every ``dpledger`` command shares: exit codes, the store option, dates, JSON and progress.
+
+Kept free of ``from __future__ import annotations``: typer reads the annotations at run time.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dpledger import Ledger
+from dpledger.adapters.store import DEFAULT_SQLITE_FILE, store_environment
+from dpledger.domain.money import Money
+from dpledger.errors import StoreError
+
+EXIT_OK = 0
+"""Done."""
+EXIT_REFUSED = 1
+"""dpledger refused: bad input, an unknown account, a refused file (the message says the fix)."""
+EXIT_USAGE = 2
+"""The command line itself is wrong (unknown option, bad date)."""
+EXIT_BROKEN = 3
+"""Evidence of tampering or disagreement: a broken hash chain, a seal that no longer matches,
+or a replay that disagrees with the projections."""
+EXIT_ATTENTION = 4
+"""``--check`` was given and something needs attention (warnings in force)."""
+
+STORE_ENV = "DPLEDGER_STORE"
+PROGRESS_ENV = "DPLEDGER_PROGRESS"
+"""``always`` or ``never`` overrides the default (a progress bar only on a terminal)."""
+
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+"""The command's own output (stdout)."""
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Messages and progress (stderr), so stdout stays clean for pipes and ``--json``."""
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar=STORE_ENV,
+        metavar="URL",
+        help=f"The ledger store: a SQLite file (default ./{DEFAULT_SQLITE_FILE}), "
+        "sqlite:///file, memory: or postgresql://user@host:5432/db?schema=name. "
+        f"Also read from ${STORE_ENV}.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for machines (amounts in integer pence).")
+]
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD", param_hint=option
+        ) from None
+
+
+def parse_time(value: str | None, option: str = "--known-at") -> datetime | None:
+    """A timezone-aware ISO time (``2026-03-15T12:00:00+00:00``; a bare date means the start of
+    that day, UTC), or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a time; use e.g. 2026-03-15T12:00:00+00:00", param_hint=option
+        ) from None
+    if moment.tzinfo is None:
+        if len(value) == 10:  # a bare date: the start of that day, UTC
+            return moment.replace(tzinfo=UTC)
+        raise typer.BadParameter(
+            f"{value!r} has no time zone; add one, e.g. +00:00 or Z", param_hint=option
+        )
+    return moment
+
+
+def existing_store(store: str | None) -> str:
+    """The store URL to read, refusing a SQLite file that does not exist (opening it would
+    silently create an empty store and every answer would be 'no such account')."""
+    url = store or os.environ.get(STORE_ENV) or DEFAULT_SQLITE_FILE
+    path = store_environment(url).get("SQLITE_DBNAME")
+    if path is not None and path != ":memory:" and not Path(path).exists():
+        raise StoreError(
+            f"there is no dpledger store at {path}",
+            fix=f"pass --store URL or set ${STORE_ENV} (run `dpledger demo` to make one)",
+        )
+    return url
+
+
+@contextmanager
+def ledger_on(store: str | None, *, create: bool = False) -> Iterator[Ledger]:
+    """A Ledger on ``store``, closed afterwards; read commands refuse a missing SQLite file."""
+    url = (store or os.environ.get(STORE_ENV) or DEFAULT_SQLITE_FILE) if create else None
+    with Ledger(url or existing_store(store)) as ledger:
+        yield ledger
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: Money as integer pence, dates ISO, dataclasses and enums unwrapped."""
+    if isinstance(value, Money):
+        return value.pence
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, sort_keys=True, ensure_ascii=False))
+    sys.stdout.write("\n")
+
+
+def _show_progress() -> bool:
+    setting = os.environ.get(PROGRESS_ENV, "").lower()
+    if setting in ("always", "1", "yes"):
+        return True
+    if setting in ("never", "0", "no"):
+        return False
+    return err.is_terminal
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for work that may take more than a second.
+
+    Yields ``update(done, total)``. Shown on a terminal (or with ``DPLEDGER_PROGRESS=always``);
+    elsewhere it costs nothing, so scripts' output stays clean.
+    """
+    if not _show_progress():
+        yield lambda done, total: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=err.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
