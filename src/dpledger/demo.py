@@ -1087,6 +1087,29 @@ def _dp1005_recoupment(year: _Year) -> None:
     year.on(review, _ADMIN, recoup)
 
 
+def _reviews(year: _Year) -> None:
+    """The council's reviews (reg 7: the first within 3 months under Northshire's policy). DP-1004's
+    first review was never held (the suspension took the social worker's time), so the portfolio
+    shows it overdue; DP-1002 and DP-1005 were reviewed again when their plans changed."""
+    reviews = (
+        ("DP-1001", date(2025, 6, 30), "first review: agency care meets the outcomes"),
+        ("DP-1002", date(2025, 6, 30), "first review: PA arrangement working"),
+        ("DP-1003", date(2025, 7, 2), "first review: two PAs, monthly payments confirmed"),
+        ("DP-1005", date(2025, 7, 1), "first review: family support growing, watch the surplus"),
+        ("DP-1002", date(2025, 10, 20), "review: 5 more PA hours a week"),
+        ("DP-1005", date(2026, 1, 14), "review: surplus recouped"),
+    )
+    for account_id, day, reason in reviews:
+        review = partial(
+            year.ledger.record_review,
+            account_id,
+            effective_date=day,
+            actor=SOCIAL_WORK,
+            reason=reason,
+        )
+        year.on(day, _ADMIN, partial(year.send, review))
+
+
 # ----------------------------------------------------------------------------- build and summarise
 def build_demo(ledger: Ledger) -> DemoReport:
     """Record the demo year on ``ledger`` and return what happened.
@@ -1109,6 +1132,7 @@ def build_demo(ledger: Ledger) -> DemoReport:
         _dp1003_monthly_two_pas,
         _dp1004_suspended,
         _dp1005_recoupment,
+        _reviews,
     ):
         story(year)
     year.run()
