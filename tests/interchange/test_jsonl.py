@@ -34,7 +34,6 @@ from dpledger import Ledger, LedgerAccount, Money
 from dpledger.adapters.interchange import jsonl
 from dpledger.adapters.interchange.jsonl import (
     FORMAT_VERSION,
-    HistoryFileError,
     ImportSummary,
     export_history,
     import_history,
@@ -47,6 +46,7 @@ from dpledger.errors import (
     AccountNotFound,
     ConflictError,
     DpledgerError,
+    HistoryFileError,
     StoreError,
     ValidationError,
 )

@@ -166,3 +166,26 @@ class BankFileError(DpledgerError):
         self.reason = reason
         where = file if location is None else f"{file}, {location}"
         super().__init__(f"{where}: {reason}", account_id=account_id, fix=fix)
+
+
+class HistoryFileError(ValidationError):
+    """A history file cannot be imported; nothing from it was imported.
+
+    ``file`` names the file, ``line`` the 1-based line where the problem is (``None`` when it
+    concerns the whole file), ``reason`` why it was refused.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str,
+        line: int | None = None,
+        account_id: str | None = None,
+        fix: str = "",
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.reason = reason
+        where = file if line is None else f"{file}, line {line}"
+        super().__init__(f"{where}: {reason}", account_id=account_id, fix=fix)

@@ -41,6 +41,7 @@ from dpledger.domain.errors import (
     AccountNotFound,
     ConflictError,
     DpledgerError,
+    HistoryFileError,
     StoreError,
     ValidationError,
 )
@@ -71,29 +72,6 @@ _HEADER_REQUIRED = ("kind", "format", "format_version", "accounts")
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: accounts exported, or lines checked on import."""
-
-
-class HistoryFileError(ValidationError):
-    """A history file cannot be imported; nothing from it was imported.
-
-    ``file`` names the file, ``line`` the 1-based line where the problem is (``None`` when it
-    concerns the whole file), ``reason`` why it was refused.
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        file: str,
-        line: int | None = None,
-        account_id: str | None = None,
-        fix: str = "",
-    ) -> None:
-        self.file = file
-        self.line = line
-        self.reason = reason
-        where = file if line is None else f"{file}, line {line}"
-        super().__init__(f"{where}: {reason}", account_id=account_id, fix=fix)
 
 
 @dataclass(frozen=True)
