@@ -291,3 +291,44 @@ def test_spreadsheet_formats_need_exactly_one_account(demo_store: Path) -> None:
     assert "exactly one" in done.stderr
     mixed = run("export", "--format", "jsonl", "--from", "2025-04-01", store=demo_store)
     assert mixed.returncode == 2
+
+
+# ----------------------------------------------------------------------------- reports
+def test_report_writes_a_self_contained_html_file(demo_store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "DP-1002.html"
+    done = run(
+        "report",
+        "DP-1002",
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2026-03-31",
+        "-o",
+        str(target),
+        "--json",
+        store=demo_store,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["reconciles"] is True
+    html = target.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<svg" in html
+    assert "Audit sheet DP-1002" in html
+
+
+def test_spreadsheet_exports_write_the_sheet_and_its_events(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    period = ("--from", "2025-04-01", "--to", "2026-03-31")
+    xlsx = tmp_path / "sheet.xlsx"
+    done = run("export", "DP-1002", "--format", "xlsx", *period, "-o", str(xlsx), store=demo_store)
+    assert done.returncode == 0, done.stderr
+    assert xlsx.read_bytes()[:2] == b"PK"  # a zip: the OOXML container
+    sheet_csv = run("export", "DP-1002", "--format", "csv", *period, store=demo_store)
+    assert sheet_csv.returncode == 0, sheet_csv.stderr
+    assert sheet_csv.stdout.splitlines()[0].startswith("account_id,")
+    events_csv = run("export", "DP-1002", "--format", "events-csv", *period, store=demo_store)
+    assert events_csv.returncode == 0, events_csv.stderr
+    with Ledger.sqlite(demo_store) as ledger:
+        lines = ledger.statement("DP-1002", "2025-04-01", "2026-03-31").lines
+    assert len(events_csv.stdout.strip().splitlines()) == len(lines) + 1
