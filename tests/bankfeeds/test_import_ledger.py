@@ -328,7 +328,9 @@ def test_a_debit_confirms_a_payment_recorded_by_hand(ledger: Ledger, write: Any)
     assert "reference 'BACS-77' matches" in line.reason
     assert ledger.bank_balance(ACCOUNT) == Money("800.00")  # nothing posted twice
     account = ledger.load(ACCOUNT)
-    assert account.bank_movements[str(paid.version)].line_key == "ref:D1"
+    assert account.bank_lines["ref:D1"].target_version == paid.version
+    # confirmed: no longer among the movements a bank line could still confirm
+    assert str(paid.version) not in account.bank_movements
 
 
 def test_wages_hmrc_and_pension_are_matched_from_the_bank(ledger: Ledger, write: Any) -> None:
@@ -418,6 +420,26 @@ def test_a_reversal_without_its_original_is_held_in_suspense(ledger: Ledger, wri
     (line,) = ledger.import_bank_file(ACCOUNT, write("r.xml", back), actor=ACTOR).recorded
     assert line.match == "unexpected_income"
     assert line.reason.startswith("a bank reversal whose original line is not in the ledger")
+
+
+def test_a_line_older_than_the_reversal_window_is_still_never_imported_twice(write: Any) -> None:
+    old = write("old.xml", camt([Entry(-2001, "2024-01-10", ref="DD-1", text="GYM")]))
+    with Ledger.in_memory() as ledger:
+        open_account(ledger, opened="2024-01-01")
+        ledger.import_bank_file(ACCOUNT, old, actor=ACTOR)
+        new = camt([Entry(-500, "2025-06-01", ref="N-1", text="FEE")])
+        ledger.import_bank_file(ACCOUNT, write("new.xml", new), actor=ACTOR)
+        assert set(ledger.load(ACCOUNT).bank_lines) == {"ref:N-1"}  # DD-1 is 508 days older
+
+        assert ledger.import_bank_file(ACCOUNT, old, actor=ACTOR).nothing_new
+        changed = camt([Entry(-2002, "2024-01-10", ref="DD-1", text="GYM")])
+        with pytest.raises(IdempotencyConflict, match="bank line ref:DD-1 was imported before"):
+            ledger.import_bank_file(ACCOUNT, write("changed.xml", changed), actor=ACTOR)
+        # a reversal so late is left to a person
+        back = camt([Entry(2001, "2025-06-02", ref="DD-1R", text="RETURNED DD", reversal=True)])
+        (line,) = ledger.import_bank_file(ACCOUNT, write("r.xml", back), actor=ACTOR).recorded
+        assert line.match == "unexpected_income"
+        assert "more than 400 days before the latest are not searched" in line.reason
 
 
 # ----------------------------------------------------------------------------- assertions

@@ -48,7 +48,13 @@ from dpledger.domain.errors import (
 )
 from dpledger.domain.money import GBP, Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
-from dpledger.domain.reconciliation import BANK_KEY_PREFIX, BankLine, Decision, MatchKind
+from dpledger.domain.reconciliation import (
+    BANK_KEY_PREFIX,
+    REVERSAL_WINDOW_DAYS,
+    BankLine,
+    Decision,
+    MatchKind,
+)
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
@@ -56,6 +62,7 @@ from dpledger.domain.records import (
     BankLineRecord,
     BankMovement,
     BudgetAgreement,
+    ContributionReceipt,
     CouncilPayment,
     Invoice,
     InvoiceStatus,
@@ -156,6 +163,36 @@ class ManagedAccount(Aggregate):
 
     # The state is set by the events only (see `when` and `_start`), as plain data so snapshots
     # hold it exactly. No class-level annotations: eventsourcing would turn them into __init__ args.
+
+    class_version = 2
+    """The layout of the state a snapshot holds; older snapshots are upcast when loaded."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 kept every bank movement and bank line as records; keep what matching needs."""
+        movements: dict[str, BankMovement] = state.pop("_bank_movements", {})
+        records: dict[str, BankLineRecord] = state.pop("_bank_lines", {})
+        state["_unconfirmed"] = {
+            v: [m.event_type, m.effective_date.isoformat(), m.amount.pence, m.bank_reference]
+            for v, m in movements.items()
+            if m.line_key is None
+        }
+        state["_contributions"] = {
+            v: [m.effective_date.isoformat(), m.amount.pence, m.bank_reference]
+            for v, m in movements.items()
+            if m.event_type == "ContributionReceived"
+        }
+
+        def row(r: BankLineRecord) -> list[Any]:
+            target = movements.get(str(r.target_version))
+            reference = None if target is None else target.bank_reference
+            day, pence = r.booking_date.isoformat(), r.amount.pence
+            return [r.version, r.target_version, day, pence, r.event_type, reference, r.reversed_by]
+
+        rows = {key: row(r) for key, r in records.items()}
+        through = max((r.booking_date for r in records.values()), default=None)
+        state["_bank_lines"] = _lines_within(rows, through)
+        state["_bank_lines_through"] = through
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -848,8 +885,9 @@ class ManagedAccount(Aggregate):
         if kind is MatchKind.REVERSAL:
             self._record_bank_reversal(line, decision, target, meta)
         elif kind is MatchKind.CONFIRMS:
-            movement = self._bank_movements.get(str(decision.version))
-            if movement is None or movement.line_key is not None or movement.amount != line.signed:
+            row = self._unconfirmed.get(str(decision.version))
+            movement = None if row is None else _movement_of(str(decision.version), row)
+            if movement is None or movement.amount != line.signed:
                 raise InvalidTransition(
                     f"event {decision.version} is not a recorded movement of {line.signed} "
                     "awaiting its bank line",
@@ -1082,13 +1120,14 @@ class ManagedAccount(Aggregate):
         """The pending lines no recorded booked line settles (each booked line settles one)."""
         used: set[str] = set()
         left: list[PendingBankLine] = []
+        booked = sorted(self.bank_lines.values(), key=lambda r: r.key)
         for line in sorted(lines, key=_pending_order):
-            if line.key in self._bank_lines:
+            if f"{BANK_KEY_PREFIX}{line.key}" in self._commands:  # booked already, at any date
                 continue
             settled_by = next(
                 (
                     record.key
-                    for record in sorted(self._bank_lines.values(), key=lambda r: r.key)
+                    for record in booked
                     if record.key not in used
                     and self._settles(line, record.booking_date, record.amount)
                 ),
@@ -1194,13 +1233,43 @@ class ManagedAccount(Aggregate):
 
     @property
     def bank_lines(self) -> Mapping[str, BankLineRecord]:
-        """The booked bank lines recorded, by de-duplication key."""
-        return MappingProxyType(self._bank_lines)
+        """The booked bank lines recorded in the last ``REVERSAL_WINDOW_DAYS`` days up to the
+        latest booked line, by de-duplication key.
+
+        Older lines are in the events only: a bank reversal does not look so far back, and
+        their keys still make a re-import of them record nothing (:meth:`previous_result`).
+        """
+        return MappingProxyType({k: _line_of(k, row) for k, row in self._bank_lines.items()})
 
     @property
     def bank_movements(self) -> Mapping[str, BankMovement]:
-        """Every event in force that moved money in or out of the bank, by version."""
-        return MappingProxyType(self._bank_movements)
+        """The events in force that moved money in or out of the bank and that no bank line has
+        recorded or confirmed yet (the ones a bank line could still confirm), by version.
+
+        Movements a bank line recorded or confirmed are in the events only.
+        """
+        return MappingProxyType({v: _movement_of(v, row) for v, row in self._unconfirmed.items()})
+
+    def unconfirmed_movements(self, amount: Money, around: date, days: int) -> list[BankMovement]:
+        """The :attr:`bank_movements` of ``amount`` (signed) dated at most ``days`` from
+        ``around``, in recording order."""
+        # Compare the stored pence and ISO dates first: building every record would cost more.
+        first = (around - timedelta(days=days)).isoformat()
+        last = (around + timedelta(days=days)).isoformat()
+        found = (
+            _movement_of(v, row)
+            for v, row in self._unconfirmed.items()
+            if row[2] == amount.pence and first <= row[1] <= last
+        )
+        return [m for m in found if m.amount == amount]
+
+    @property
+    def contributions(self) -> tuple[ContributionReceipt, ...]:
+        """The contributions in force (corrected ones removed), in recording order."""
+        return tuple(
+            ContributionReceipt(int(v), date.fromisoformat(day), Money(pence), reference)
+            for v, (day, pence, reference) in self._contributions.items()
+        )
 
     @property
     def unexplained_outgoings(self) -> Mapping[str, UnexplainedOutgoing]:
@@ -1746,8 +1815,16 @@ class ManagedAccount(Aggregate):
         self.latest_date = event.effective_date  # the latest effective date recorded
         self._council_payments: dict[str, CouncilPayment] = {}  # by version
         self._reviews: dict[str, date | None] = {}  # ISO review date -> next review it set
-        self._bank_lines: dict[str, BankLineRecord] = {}  # by dedup key
-        self._bank_movements: dict[str, BankMovement] = {}  # by version
+        # Reconciliation state: only what matching still needs (the events keep the rest), as
+        # rows of plain values, which a snapshot decodes without a transcoder call per row.
+        # version -> [event type, ISO date, signed pence, bank reference]: no bank line yet
+        self._unconfirmed: dict[str, list[Any]] = {}
+        # version -> [ISO date, pence, bank reference]: every contribution in force
+        self._contributions: dict[str, list[Any]] = {}
+        # dedup key -> [version, target version, ISO booking date, signed pence, event type,
+        # bank reference, reversed by]: the lines booked within the reversal window
+        self._bank_lines: dict[str, list[Any]] = {}
+        self._bank_lines_through: date | None = None  # the latest booking date of a line
         self._unexplained: dict[str, UnexplainedOutgoing] = {}
         self._assertions: dict[str, BankBalanceRecord] = {}  # by version
         self._pending: dict[str, PendingBankLine] = {}
@@ -1908,14 +1985,16 @@ class ManagedAccount(Aggregate):
             undo(self, event.corrected_fields)
 
     def _track_bank(self, event: ev.AccountEvent) -> None:
-        # Reconciliation state for every event (called from `when`): which events moved money
-        # and whether a bank line stands for them, the bank lines themselves, suspensions.
+        # Reconciliation state for every event (called from `when`): the money no bank line
+        # stands for yet, contributions, the recent bank lines, suspensions.
         version = event.originator_version
         if isinstance(event, ev.EntryCorrected):
-            self._bank_movements.pop(str(event.corrected_version), None)
-            for line_id, record in list(self._bank_lines.items()):
-                if record.target_version == event.corrected_version and record.reversed_by is None:
-                    self._bank_lines[line_id] = replace(record, reversed_by=version)
+            corrected = str(event.corrected_version)
+            self._unconfirmed.pop(corrected, None)
+            self._contributions.pop(corrected, None)
+            for row in self._bank_lines.values():
+                if row[1] == event.corrected_version and row[6] is None:
+                    row[6] = version
         elif isinstance(event, ev.AccountSuspended):
             self._suspensions.append([event.effective_date, None])
         elif isinstance(event, ev.AccountResumed) and self._suspensions:
@@ -1923,28 +2002,35 @@ class ManagedAccount(Aggregate):
         key = event.command_key
         line_key = key[len(BANK_KEY_PREFIX) :] if key and key.startswith(BANK_KEY_PREFIX) else None
         change = event.postings.effect_on(LedgerAccount.BANK)
-        target, event_type = version, type(event).__name__
+        day = event.effective_date.isoformat()
+        target, event_type, reference = version, type(event).__name__, None
         if isinstance(event, ev.BankLineConfirmed):
-            movement = self._bank_movements.get(str(event.matched_version))
-            if movement is not None:
-                self._bank_movements[str(movement.version)] = replace(movement, line_key=line_key)
+            matched = self._unconfirmed.pop(str(event.matched_version), None)
+            reference = None if matched is None else matched[3]
             target, event_type = event.matched_version, event.matched_type
             change = event.amount.pence
         elif change and not isinstance(event, ev.EntryCorrected | ev.AccountClosed):
-            reference = getattr(event, "bank_reference", None)
-            self._bank_movements[str(version)] = BankMovement(
-                version,
-                event_type,
-                event.effective_date,
-                Money(change),
-                reference if isinstance(reference, str) else None,
-                line_key,
-            )
+            stated = getattr(event, "bank_reference", None)
+            reference = stated if isinstance(stated, str) else None
+            if line_key is None:  # money recorded by hand: a bank line may confirm it later
+                self._unconfirmed[str(version)] = [event_type, day, change, reference]
+            if isinstance(event, ev.ContributionReceived):
+                self._contributions[str(version)] = [day, change, reference]
         if line_key is not None:
-            self._bank_lines[line_key] = BankLineRecord(
-                line_key, version, target, event.effective_date, Money(change), event_type
-            )
+            row = [version, target, day, change, event_type, reference, None]
+            self._remember_line(line_key, row, event.effective_date)
             self._settle_pending(line_key, Money(change), event.effective_date)
+
+    def _remember_line(self, key: str, row: list[Any], booked_on: date) -> None:
+        # Keep the lines booked within the reversal window up to the latest booked line, so the
+        # state does not grow with the account's age; a line older than that is not kept.
+        through = self._bank_lines_through
+        if through is None or booked_on > through:
+            self._bank_lines_through = booked_on
+            self._bank_lines = _lines_within(self._bank_lines, booked_on)
+        elif (through - booked_on).days > REVERSAL_WINDOW_DAYS:
+            return
+        self._bank_lines[key] = row
 
     def _settle_pending(self, key: str, amount: Money, booked_on: date) -> None:
         if key in self._pending:
@@ -2153,6 +2239,37 @@ _UNDO: dict[str, Callable[[ManagedAccount, Mapping[str, Any]], None]] = {
 
 def _pending_order(line: PendingBankLine) -> tuple[date, str]:
     return (line.booking_date or date.min, line.key)
+
+
+def _movement_of(version: str, row: list[Any]) -> BankMovement:
+    event_type, day, pence, reference = row
+    return BankMovement(
+        int(version), event_type, date.fromisoformat(day), Money(pence), reference, None
+    )
+
+
+def _line_of(key: str, row: list[Any]) -> BankLineRecord:
+    version, target, day, pence, event_type, reference, reversed_by = row
+    return BankLineRecord(
+        key,
+        version,
+        target,
+        date.fromisoformat(day),
+        Money(pence),
+        event_type,
+        reversed_by,
+        reference,
+    )
+
+
+def _lines_within(rows: dict[str, list[Any]], through: date | None) -> dict[str, list[Any]]:
+    # The bank line rows booked within the reversal window up to `through`.
+    if through is None:
+        return rows
+    cutoff = (through - timedelta(days=REVERSAL_WINDOW_DAYS)).isoformat()
+    if all(row[2] >= cutoff for row in rows.values()):
+        return rows
+    return {key: row for key, row in rows.items() if row[2] >= cutoff}
 
 
 def _can_undo_outgoing_recorded(

@@ -8,7 +8,8 @@ receive, and :func:`missing_payments` those that never arrived.
 
 The rules, in the order they are tried (see docs/bankfeeds.md):
 
-1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction);
+1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction,
+   booked within ``REVERSAL_WINDOW_DAYS`` of the latest booked line);
 2. the line **confirms** money already recorded by hand that no bank line has confirmed yet (same
    amount and direction, dates at most ``policy.missing_payment_margin_days`` apart);
 3. a credit is a **council payment** due (the scheduled amount, within the margin of a due date
@@ -45,6 +46,15 @@ if TYPE_CHECKING:  # the account imports this module; only the annotations need 
 
 BANK_KEY_PREFIX = "bank:"
 """Idempotency keys of events recorded from bank lines: ``bank:<dedup key>``."""
+
+REVERSAL_WINDOW_DAYS = 400
+"""How far back, from the latest booked line, a bank reversal looks for the line it reverses.
+
+About 13 months: banks return payments within days, so a reversal coming later than this is
+rare enough to leave to a person (it is held in suspense, as when the original is not in the
+ledger). The account keeps only these lines, so its snapshots do not grow with its age; the keys
+of older lines are kept, so a re-import of them still records nothing.
+"""
 
 MAX_CONTRIBUTION_WEEKS = 13
 """A credit of up to a quarter's (13 weeks') contributions is read as a contribution."""
@@ -167,7 +177,10 @@ def match_line(account: ManagedAccount, line: BankLine) -> Decision:
         reversal = _reversal(account, line)
         if reversal is not None:
             return reversal
-        note = "a bank reversal whose original line is not in the ledger; "
+        note = (
+            "a bank reversal whose original line is not in the ledger (lines booked more than "
+            f"{REVERSAL_WINDOW_DAYS} days before the latest are not searched); "
+        )
     confirmed = _confirms_recorded(account, line)
     if confirmed is not None:
         return confirmed
@@ -202,7 +215,6 @@ def _days(a: date, b: date) -> int:
 
 
 def _reversal(account: ManagedAccount, line: BankLine) -> Decision | None:
-    movements = account.bank_movements
     candidates = [
         record
         for record in account.bank_lines.values()
@@ -215,10 +227,8 @@ def _reversal(account: ManagedAccount, line: BankLine) -> Decision | None:
         return None
 
     def rank(record: BankLineRecord) -> tuple[bool, int, str]:
-        movement = movements.get(str(record.target_version))
-        reference = movement.bank_reference if movement is not None else None
         return (
-            not line.mentions(reference),
+            not line.mentions(record.bank_reference),
             (line.booking_date - record.booking_date).days,
             record.key,
         )
@@ -235,13 +245,7 @@ def _reversal(account: ManagedAccount, line: BankLine) -> Decision | None:
 
 def _confirms_recorded(account: ManagedAccount, line: BankLine) -> Decision | None:
     margin = _margin(account)
-    candidates = [
-        m
-        for m in account.bank_movements.values()
-        if m.line_key is None
-        and m.amount == line.signed
-        and _days(m.effective_date, line.booking_date) <= margin
-    ]
+    candidates = account.unconfirmed_movements(line.signed, line.booking_date, margin)
     if not candidates:
         return None
 
@@ -305,13 +309,7 @@ def _contribution(account: ManagedAccount, line: BankLine) -> Decision | None:
                     f"{line.amount} is {weeks} week(s) of the {weekly} weekly contribution "
                     f"(budget of {budget.effective_date})",
                 )
-    references = sorted(
-        {
-            m.bank_reference
-            for m in account.bank_movements.values()
-            if m.event_type == "ContributionReceived" and m.bank_reference
-        }
-    )
+    references = sorted({c.bank_reference for c in account.contributions if c.bank_reference})
     for reference in references:
         if line.mentions(reference):
             return Decision(
@@ -520,11 +518,7 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
                     f"no council payment within {margin} days of {due.due_date} ({due.basis})",
                 )
             )
-    received = sorted(
-        (m.effective_date, m.amount.pence)
-        for m in account.bank_movements.values()
-        if m.event_type == "ContributionReceived"
-    )
+    received = sorted((c.effective_date, c.amount.pence) for c in account.contributions)
     due_total = 0
     for due in dues:
         if due.kind != "contribution":

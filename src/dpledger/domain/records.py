@@ -170,7 +170,8 @@ class BankLineRecord:
 
     ``version`` is the event that recorded the line; ``target_version`` the money event it stands
     for (the same event, or the one it confirmed); ``amount`` is signed (negative money out);
-    ``reversed_by`` the version of the correction that reversed it, if any.
+    ``reversed_by`` the version of the correction that reversed it, if any; ``bank_reference``
+    the reference that money event was recorded with (it ranks candidates for a bank reversal).
     """
 
     key: str
@@ -180,13 +181,15 @@ class BankLineRecord:
     amount: Money
     event_type: str
     reversed_by: int | None = None
+    bank_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BankMovement:
     """A recorded event that moved money in or out of the bank (``amount`` signed).
 
-    ``line_key`` is the bank line that recorded or confirmed it; ``None`` while no bank line has.
+    ``line_key`` is the bank line that recorded or confirmed it; ``None`` while no bank line has
+    (:attr:`~dpledger.domain.account.ManagedAccount.bank_movements` keeps only those).
     """
 
     version: int
@@ -195,6 +198,16 @@ class BankMovement:
     amount: Money
     bank_reference: str | None
     line_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionReceipt:
+    """A contribution the person paid in, as recorded (by hand or from a bank line)."""
+
+    version: int
+    effective_date: date
+    amount: Money
+    bank_reference: str | None
 
 
 @dataclass(frozen=True, slots=True)
