@@ -145,9 +145,19 @@ def bench_read_side(workdir: Path) -> dict[str, float]:
             command()
             ledger.catch_up()
 
+        # The audit sheet of one year in the middle of the history (about 240 events).
+        year_start = START + timedelta(days=3 * 600)
+        year_end = year_start + timedelta(days=364)
+        sheet = _best_of(5, lambda: ledger.statement(ACCOUNT, year_start, year_end) and None)
         alone = _best_of(20, command)
         refreshed = _best_of(20, command_and_refresh)
-    return {"load": load, "query": query, "command": alone, "refreshed": refreshed}
+    return {
+        "load": load,
+        "query": query,
+        "command": alone,
+        "refreshed": refreshed,
+        "statement": sheet,
+    }
 
 
 def main() -> int:
@@ -184,6 +194,9 @@ def main() -> int:
         f"| balance as of a date as known at a time, from the projection (2,600 events) | "
         f"loading the account with snapshots ({read['load'] * 1e3:.2f} ms) | "
         f"{read['query'] * 1e3:.2f} ms | {read['query'] / read['load']:.2f}x |",
+        f"| the audit sheet of one year of that account (about 240 events) | "
+        f"loading the account with snapshots ({read['load'] * 1e3:.2f} ms) | "
+        f"{read['statement'] * 1e3:.2f} ms | {read['statement'] / read['load']:.1f}x |",
         f"| a command plus refreshing every projection (lines, audit, warnings, portfolio) | "
         f"the command alone ({read['command'] * 1e3:.2f} ms) | {read['refreshed'] * 1e3:.2f} ms | "
         f"{read['refreshed'] / read['command']:.1f}x |",
