@@ -262,13 +262,7 @@ class ReadSide:
     ) -> PeriodSummary:
         """Opening balance, money in by source, money out by category and closing balance of
         the bank over ``start``..``end`` (inclusive): opening + in - out = closing."""
-        first, last = _day(start, "start"), _day(end, "end")
-        if last < first:
-            raise ValidationError(
-                f"the period ends ({last}) before it starts ({first})",
-                field="end",
-                fix="give the start date first",
-            )
+        first, last = _period_days(start, end)
         with self._read(LedgerLines.name) as cur:
             self._require_known(cur, account_id)
             return period_summary(cur, account_id, first, last, _moment(known_at))
@@ -311,13 +305,7 @@ class ReadSide:
         Render it with :func:`dpledger.reporting.text.render_statement` or the HTML and
         spreadsheet renderers in :mod:`dpledger.adapters.reports`.
         """
-        first, last = _day(start, "start"), _day(end, "end")
-        if last < first:
-            raise ValidationError(
-                f"the period ends ({last}) before it starts ({first})",
-                field="end",
-                fix="give the start date first",
-            )
+        first, last = _period_days(start, end)
         moment = _moment(known_at)
         with self._read(LedgerLines.name) as cur:
             self._require_known(cur, account_id)
@@ -337,11 +325,6 @@ class ReadSide:
         account: Any = self._app.repository.get(account_uuid(account_id), version=head.version)
         with self._read(Oversight.name) as cur:
             raised = warnings_for(cur, account_id=account_id, active_only=False)
-        mac = (
-            None
-            if self._seal_key is None
-            else seal_mac(self._seal_key, account_id, head.version, head.digest)
-        )
         return compose_statement(
             account=account,
             summary=summary,
@@ -349,7 +332,7 @@ class ReadSide:
             entries=entries,
             warnings=raised,
             generated_at=generated_at or datetime.now(UTC),
-            head_mac=mac,
+            head_mac=self._mac(account_id, head.version, head.digest),
         )
 
     @_names_account
@@ -422,12 +405,14 @@ class ReadSide:
             account_uuid(account_id), gt=account.version - 1
         )
         head = list(events)[-1]
-        mac = (
-            None
-            if self._seal_key is None
-            else seal_mac(self._seal_key, account_id, head.originator_version, head.digest)
-        )
+        mac = self._mac(account_id, head.originator_version, head.digest)
         return Seal(account_id, head.originator_version, head.digest, mac)
+
+    def _mac(self, account_id: str, version: int, digest: str) -> str | None:
+        """The seal HMAC of a chain head, or ``None`` without a seal key."""
+        if self._seal_key is None:
+            return None
+        return seal_mac(self._seal_key, account_id, version, digest)
 
     def verify(
         self,
@@ -591,6 +576,18 @@ def _day(value: object, field: str) -> date:
         except ValueError:
             pass
     raise ValidationError(f"{value!r} is not a date", field=field, fix="use 'YYYY-MM-DD'")
+
+
+def _period_days(start: object, end: object) -> tuple[date, date]:
+    """A period's first and last days (inclusive), refusing one that ends before it starts."""
+    first, last = _day(start, "start"), _day(end, "end")
+    if last < first:
+        raise ValidationError(
+            f"the period ends ({last}) before it starts ({first})",
+            field="end",
+            fix="give the start date first",
+        )
+    return first, last
 
 
 def _moment(value: object) -> datetime | None:
