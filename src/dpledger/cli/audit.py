@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from dpledger import Ledger
 from dpledger.cli import app
 from dpledger.cli.common import (
     EXIT_ATTENTION,
@@ -25,6 +25,7 @@ from dpledger.cli.common import (
     parse_time,
     print_json,
     progress_bar,
+    table,
 )
 from dpledger.domain.chart import LedgerAccount
 from dpledger.errors import ValidationError
@@ -70,13 +71,13 @@ ToOption = Annotated[
 
 
 def _period(
-    ledger: object, account_id: str, start: str | None, end: str | None
+    ledger: Ledger, account_id: str, start: str | None, end: str | None
 ) -> tuple[date, date]:
     """The period's days; the default start is the account's earliest effective date."""
     last = parse_date(end, "--to") or date.today()
     first = parse_date(start, "--from")
     if first is None:
-        trail = ledger.audit_trail(account_id)  # type: ignore[attr-defined]
+        trail = ledger.audit_trail(account_id)
         first = min(entry.effective_date for entry in trail)
     return first, last
 
@@ -130,18 +131,13 @@ def replay(
         )
     else:
         known = "as known now" if moment is None else f"as known at {moment.isoformat()}"
-        table = Table(title=f"Replay to the end of {day}, {known}", title_justify="left")
-        for name, justify in (
-            ("account", "left"),
-            ("events", "right"),
-            ("status", "left"),
-            ("bank", "right"),
-            ("unpaid", "right"),
-            ("projection", "left"),
-        ):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        grid = table(
+            f"Replay to the end of {day}, {known}",
+            *("account", "events", "status", "bank", "unpaid", "projection"),
+            right=("events", "bank", "unpaid"),
+        )
         for r in results:
-            table.add_row(
+            grid.add_row(
                 r.account_id,
                 f"{r.events_applied}/{r.events_stored}",
                 r.status,
@@ -149,7 +145,7 @@ def replay(
                 str(r.unpaid_liabilities),
                 "agrees" if r.projection_agrees else "[bold red]DISAGREES[/]",
             )
-        out.print(table)
+        out.print(grid)
         if disagree:
             err.print(
                 f"dpledger: the projections disagree with the events for {', '.join(disagree)}. "
@@ -192,14 +188,14 @@ def balance(
             f"{account_id} bank balance at the end of {day}{known}: {shown[LedgerAccount.BANK]}"
         )
         return EXIT_OK
-    table = Table(
-        title=f"{account_id} at the end of {day}{known} (debit positive)", title_justify="left"
+    grid = table(
+        f"{account_id} at the end of {day}{known} (debit positive)",
+        *("ledger account", "balance"),
+        right=("balance",),
     )
-    table.add_column("ledger account")
-    table.add_column("balance", justify="right")
     for account, money in shown.items():
-        table.add_row(account.value, str(money))
-    out.print(table)
+        grid.add_row(account.value, str(money))
+    out.print(grid)
     return EXIT_OK
 
 
@@ -267,18 +263,20 @@ def warnings_(
     elif not found:
         out.print("No warnings in force." if not history else "No warnings were ever raised.")
     else:
-        table = Table(title=f"{len(found)} warning(s)", title_justify="left", show_lines=False)
-        for name in ("account", "rule", "since", "cleared", "explanation"):
-            table.add_column(name, overflow="fold")
+        grid = table(
+            f"{len(found)} warning(s)",
+            *("account", "rule", "since", "cleared", "explanation"),
+            fold=True,
+        )
         for w in found:
-            table.add_row(
+            grid.add_row(
                 w.account_id,
                 w.rule + (f" {w.subject}" if w.subject else ""),
                 str(w.raised_on),
                 "" if w.cleared_on is None else str(w.cleared_on),
                 w.explanation,
             )
-        out.print(table)
+        out.print(grid)
     in_force = [w for w in found if w.active]
     return EXIT_ATTENTION if check and in_force else EXIT_OK
 
@@ -341,20 +339,15 @@ def portfolio(
         f"Money held {view.money_held} · unpaid liabilities {view.unpaid_liabilities} · "
         f"recoverable surplus {view.total_surplus}"
     )
-    table = Table(title="Accounts", title_justify="left")
-    for name, justify in (
-        ("account", "left"),
-        ("status", "left"),
-        ("bank", "right"),
-        ("unpaid", "right"),
-        ("contingency", "right"),
-        ("surplus", "right"),
-        ("next review", "left"),
-        ("warnings", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    grid = table(
+        "Accounts",
+        *("account", "status", "bank", "unpaid", "contingency", "surplus"),
+        *("next review", "warnings"),
+        right=("bank", "unpaid", "contingency", "surplus"),
+        fold=True,
+    )
     for a in view.accounts:
-        table.add_row(
+        grid.add_row(
             a.account_id,
             a.status,
             str(a.bank),
@@ -364,7 +357,7 @@ def portfolio(
             "" if a.next_review_due is None else str(a.next_review_due),
             ", ".join(a.warnings),
         )
-    out.print(table)
+    out.print(grid)
     if view.by_warning:
         out.print("[bold]Accounts by warning[/]")
         for rule, ids in view.by_warning.items():

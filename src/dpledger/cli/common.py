@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from dpledger import Ledger
 from dpledger.adapters.store import DEFAULT_SQLITE_FILE, store_environment
@@ -113,6 +114,19 @@ def ledger_on(store: str | None, *, create: bool = False) -> Iterator[Ledger]:
     url = (store or os.environ.get(STORE_ENV) or DEFAULT_SQLITE_FILE) if create else None
     with Ledger(url or existing_store(store)) as ledger:
         yield ledger
+
+
+def table(title: str, *columns: str, right: tuple[str, ...] = (), fold: bool = False) -> Table:
+    """A table titled on the left; columns named in ``right`` (money, counts) are right-aligned,
+    and with ``fold`` long cells wrap instead of being cut short."""
+    made = Table(title=title, title_justify="left")
+    for name in columns:
+        made.add_column(
+            name,
+            justify="right" if name in right else "left",
+            overflow="fold" if fold else "ellipsis",
+        )
+    return made
 
 
 def jsonable(value: Any) -> Any:
