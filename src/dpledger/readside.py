@@ -342,8 +342,12 @@ class ReadSide:
         """Replay the account's stored events to the end of ``as_of`` (an effective date), as
         known at ``known_at`` (a recorded time), and check the projection agrees."""
         day, moment = _day(as_of, "as_of"), _moment(known_at)
-        self._load(account_id)  # type: ignore[attr-defined]
+        check_identifier(account_id, "account_id")
         stored: list[Any] = list(self._app.repository.event_store.get(account_uuid(account_id)))
+        if not stored:
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            )
         known = [e for e in stored if moment is None or e.timestamp <= moment]
         if not known:
             raise AccountNotFound(
