@@ -24,7 +24,7 @@ from typing import Any
 from dpledger import AccountPolicy, Ledger, LedgerAccount, Money, PaymentFrequency, SpendCategory
 from dpledger.adapters.store import store_environment
 from dpledger.domain import events as ev
-from dpledger.domain.account import own_fields
+from dpledger.domain.corrections import own_fields
 from dpledger.domain.records import SuspenseStatus
 from dpledger.errors import AccountAlreadyExists, DuplicateInvoice, InsufficientFunds
 from dpledger.ledger import AccountState, Receipt

@@ -10,18 +10,21 @@ before it. A worker can keep them current instead with :meth:`ReadSide.catch_up`
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from uuid import UUID
 
 from dpledger.adapters.store import DpledgerApplication
 from dpledger.adapters.views import ViewStore
-from dpledger.domain.account import account_uuid, check_identifier
+from dpledger.application.arguments import names_account as _names_account
+from dpledger.domain.account import account_uuid
+from dpledger.domain.bank import BankBalanceAsserted, BankBalanceStated, bank_account_uuid
+from dpledger.domain.bounds import check_identifier
+from dpledger.domain.records import ReconciliationBreak
 from dpledger.domain.chain import BrokenLink, first_broken_link, seal_mac, seal_mac_matches
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
 from dpledger.domain.errors import AccountNotFound, DpledgerError, ValidationError
@@ -50,26 +53,6 @@ READ_MODELS = (LedgerLines, AuditTrail, Oversight)
 
 SEAL_KEY_ENV = "DPLEDGER_SEAL_KEY"
 """Where the seal key comes from when a Ledger is not given one (keep it outside the database)."""
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _names_account(
-    method: Callable[Concatenate[Any, str, _P], _R],
-) -> Callable[Concatenate[Any, str, _P], _R]:
-    """Errors raised before the account was loaded (bad input) still name the account."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, account_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, account_id, *args, **kwargs)
-        except DpledgerError as error:
-            if isinstance(account_id, str):
-                error.for_account(account_id)
-            raise
-
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -267,6 +250,50 @@ class ReadSide:
             self._require_known(cur, account_id)
             return period_summary(cur, account_id, first, last, _moment(known_at))
 
+    @_names_account
+    def reconciliation_breaks(
+        self, account_id: str, *, known_at: datetime | None = None
+    ) -> list[ReconciliationBreak]:
+        """Each balance a bank statement stated that differs from the ledger's bank balance at
+        the end of that day, as the ledger knew both at ``known_at`` (default: now), oldest
+        first.
+
+        Derived each time from the statements' balances (on the account's bank account, and
+        those 0.1 recorded on the account itself) and the ledger lines by effective date, so it
+        does not depend on the order statements and entries were recorded in.
+        """
+        check_identifier(account_id, "account_id")
+        moment = _moment(known_at)
+        account: Any = self._load(account_id)  # type: ignore[attr-defined]
+        stated: list[tuple[int, Any]] = [
+            (e.originator_version, e)
+            for e in self._app.repository.event_store.get(account_uuid(account_id))
+            if isinstance(e, BankBalanceAsserted)
+        ]
+        for key in {account.bank_account, f"UNIDENTIFIED:{account_id}"} - {None}:
+            stated += [
+                (e.originator_version, e)
+                for e in self._app.repository.event_store.get(bank_account_uuid(key))
+                if isinstance(e, BankBalanceStated)
+            ]
+        breaks = []
+        for version, event in sorted(stated, key=lambda pair: (pair[1].effective_date, pair[0])):
+            if moment is not None and event.timestamp > moment:
+                continue
+            ledger = self.balance(account_id, as_of=event.effective_date, known_at=moment)
+            if ledger != event.balance:
+                breaks.append(
+                    ReconciliationBreak(
+                        effective_date=event.effective_date,
+                        asserted=event.balance,
+                        ledger=ledger,
+                        difference=event.balance - ledger,
+                        source=event.source,
+                        version=version,
+                    )
+                )
+        return breaks
+
     # ------------------------------------------------------------ audit
     @_names_account
     def audit_trail(
@@ -332,6 +359,7 @@ class ReadSide:
             entries=entries,
             warnings=raised,
             generated_at=generated_at or datetime.now(UTC),
+            breaks=self.reconciliation_breaks(account_id, known_at=moment),
             head_mac=self._mac(account_id, head.version, head.digest),
         )
 

@@ -15,14 +15,20 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
+from eventsourcing.popo import POPOFactory
+from eventsourcing.sqlite import SQLiteFactory
 
-from dpledger.domain.account import ManagedAccount
+from dpledger.adapters import keyindex
+from dpledger.domain.account import ManagedAccount, SnapshotRefused
+from dpledger.domain.bank import BankAccount
 from dpledger.domain.chart import LedgerAccount, Posting, Postings, SpendCategory
 from dpledger.domain.errors import StoreError
+from dpledger.domain.keys import index_changes
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
+from dpledger.log import get_logger
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
@@ -43,8 +49,9 @@ from dpledger.domain.records import (
 )
 
 DEFAULT_SQLITE_FILE = "dpledger.sqlite"
-SNAPSHOT_INTERVAL = 100
-"""Take a snapshot every this many events, so loading an account with years of history is fast."""
+SNAPSHOT_INTERVAL = 50
+"""Take a snapshot every this many events, so loading an account replays at most this many
+events after its latest snapshot, however old the account is."""
 
 
 class MoneyAsPence(Transcoding):
@@ -149,11 +156,87 @@ _RECORDS: tuple[type[Any], ...] = (
 )
 
 
+class CheckedRepository(Repository[UUID]):
+    """eventsourcing's repository, never trusting a snapshot over the history.
+
+    A snapshot is used only when its state matches its digest and its chain head is the digest
+    of the stored event at its version (read in the same query as the events after it). A
+    snapshot that does not match, or that was written before snapshots carried both, is not
+    used: the aggregate is rebuilt from its events, the refusal is logged, and ``verify``
+    reports it; the aggregate is marked for a fresh snapshot on its next save.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_snapshot: set[UUID] = set()
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        """The aggregate at ``version`` (default: the latest), from its snapshot and events."""
+        kwargs.setdefault("projector_func", project)
+        return super().get(aggregate_id, version=version, **kwargs)
+
+    def _reconstruct_aggregate(
+        self, aggregate_id: UUID, version: int | None, projector_func: Any
+    ) -> Any:
+        snapshot: Any = None
+        if self.snapshot_store is not None:
+            found = list(self.snapshot_store.get(aggregate_id, desc=True, limit=1, lte=version))
+            snapshot = found[0] if found else None
+        if snapshot is not None:
+            aggregate = self._from_snapshot(aggregate_id, snapshot, version)
+            if aggregate is not None:
+                return aggregate
+        events = self.event_store.get(aggregate_id, lte=version)
+        aggregate = projector_func(None, events)
+        if aggregate is None:
+            raise AggregateNotFoundError(
+                f"Aggregate {aggregate_id!r} version {version!r} not found."
+            )
+        return aggregate
+
+    def _from_snapshot(self, aggregate_id: UUID, snapshot: Any, version: int | None) -> Any:
+        at = snapshot.originator_version
+        events = iter(self.event_store.get(aggregate_id, gt=at - 1, lte=version))
+        anchor: Any = next(events, None)
+        try:
+            if not isinstance(snapshot, (ManagedAccount.Snapshot, BankAccount.Snapshot)):
+                raise SnapshotRefused(
+                    "the snapshot was written before snapshots carried their chain head"
+                )
+            if anchor is None or anchor.originator_version != at or anchor.digest != snapshot.head:
+                raise SnapshotRefused(
+                    "its chain head is not the stored event's digest at its version"
+                )
+            aggregate = snapshot.mutate(None)
+        except SnapshotRefused as refused:
+            get_logger().warning(
+                "snapshot.refused", aggregate_id=str(aggregate_id), version=at, reason=str(refused)
+            )
+            self.needs_snapshot.add(aggregate_id)
+            return None
+        return project(aggregate, events)
+
+
+def project(aggregate: Any, events: Any) -> Any:
+    """Apply ``events`` in order (eventsourcing's projector, without its per-event protocol check)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class DpledgerApplication(Application[UUID]):
-    """The eventsourcing application holding managed accounts; snapshots every 100 events."""
+    """The eventsourcing application holding managed accounts and bank accounts.
+
+    Snapshots are taken from the saved aggregate itself whenever a save crosses a multiple of
+    :data:`SNAPSHOT_INTERVAL` (or the aggregate's stored snapshot was refused); every save writes
+    its key-index rows in the events' own transaction.
+    """
 
     name = "dpledger"
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ManagedAccount: SNAPSHOT_INTERVAL}
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        ManagedAccount: SNAPSHOT_INTERVAL,
+        BankAccount: SNAPSHOT_INTERVAL,
+    }
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Teach the store dpledger's value types, so they round-trip exactly."""
@@ -164,6 +247,56 @@ class DpledgerApplication(Application[UUID]):
             transcoder.register(EnumAsValue(enum_class))
         for record_class in _RECORDS:
             transcoder.register(RecordAsDict(record_class))
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The store's application recorder, extended with the key index."""
+        factory: Any = self.factory
+        if isinstance(factory, POPOFactory):
+            return keyindex.KeyedPOPORecorder()
+        if isinstance(factory, SQLiteFactory):
+            recorder: Any = keyindex.KeyedSQLiteRecorder(datastore=factory.datastore)
+        else:
+            from dpledger.adapters.keyindex_postgres import KeyedPostgresRecorder
+
+            prefix = self.name.lower() or "stored"
+            recorder = KeyedPostgresRecorder(
+                factory.datastore, events_table_name=f"{prefix}_events"
+            )
+        if factory.env_create_table():
+            recorder.create_table()
+        return recorder  # type: ignore[no-any-return]
+
+    def construct_repository(self) -> Repository[UUID]:
+        """A repository that checks snapshots (see :class:`CheckedRepository`)."""
+        return CheckedRepository(event_store=self.events, snapshot_store=self.snapshots)
+
+    @property
+    def checked_repository(self) -> CheckedRepository:
+        """The repository, typed."""
+        repository = self.repository
+        assert isinstance(repository, CheckedRepository)
+        return repository
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        if self.snapshots is None:
+            return
+        repository = self.checked_repository
+        saved: dict[UUID, list[int]] = {}
+        for event in processing_event.events:
+            saved.setdefault(event.originator_id, []).append(event.originator_version)
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            versions = saved.get(aggregate_id, [])
+            if interval is None or not versions:
+                continue
+            crossed = any(v % interval == 0 for v in versions)
+            if crossed or aggregate_id in repository.needs_snapshot:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                repository.needs_snapshot.discard(aggregate_id)
+
+    def build_key_index(self) -> int:
+        """Build the key index from the history once, for a store written before it existed."""
+        return keyindex.ensure_built(self.recorder, self.mapper.to_domain_event, index_changes)
 
 
 def store_environment(url: str) -> dict[str, str]:
@@ -261,7 +394,7 @@ def open_application(url: str) -> DpledgerApplication:
                 "PostgreSQL support is not installed", fix="pip install 'dpledger[postgres]'"
             ) from exc
     try:
-        return DpledgerApplication(env=env)
+        app = DpledgerApplication(env=env)
     except StoreError:
         raise
     except Exception as exc:  # eventsourcing/psycopg/sqlite3 raise many kinds; name the store
@@ -269,6 +402,14 @@ def open_application(url: str) -> DpledgerApplication:
             f"cannot open the store {redact(url)}: {exc}",
             fix="check the URL, the file's permissions or the server",
         ) from exc
+    try:
+        events = app.build_key_index()
+    except BaseException:
+        app.close()
+        raise
+    if events:
+        get_logger().info("key_index.built", store=redact(url), events=events)
+    return app
 
 
 def redact(url: str) -> str:

@@ -189,3 +189,7 @@ class HistoryFileError(ValidationError):
         self.reason = reason
         where = file if line is None else f"{file}, line {line}"
         super().__init__(f"{where}: {reason}", account_id=account_id, fix=fix)
+
+
+class CreditExceedsInvoice(RuleViolation):
+    """A credit note takes off more than is left on its invoice."""

@@ -1,23 +1,75 @@
-"""The immutable facts of a managed account.
+"""What every event carries, and what every event class must say about itself.
 
-Every event records its effective date (when it happened in the world), who did it (``actor``), why
-where that matters (``reason``), the idempotency key and payload digest of the command that caused
-it, and its postings, which always sum to zero. The recorded time is the event's ``timestamp``,
-stamped when the event is created and stored with it. Events never change: a mistake is put right by
-an :class:`EntryCorrected` event that names the event it reverses.
+Events never change: a mistake is put right by an ``EntryCorrected`` event that names the event
+it reverses. Each event records its effective date (when it happened in the world), who did it
+(``actor``), why where that matters (``reason``), the idempotency key and payload digest of the
+command that caused it, and its postings, which always sum to zero. The recorded time is the
+event's ``timestamp``, stamped when the event is created and stored with it.
+
+Each concrete event class, in the module of its concern, also says:
+
+- how it changes the account (:meth:`AccountEvent.evolve`; the postings are applied for every
+  event in one place, by the account);
+- whether and how a correction may reverse it (:attr:`AccountEvent.correction`);
+- how the audit sheet describes it (:meth:`AccountEvent.describe`, from the stored details).
+
+``tests/unit/test_registry.py`` fails for an event that forgets one of them.
+
+**Topics.** An event's stored topic is ``dpledger.domain.events:<ClassName>`` wherever its class
+lives (eventsourcing's explicit ``TOPIC``), so topics never change when code moves: stores,
+history files and notification-log readers keep working. Resolving such a topic imports
+:mod:`dpledger.domain.registry`, which knows every event class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import register_topic
 
-from dpledger.domain.chart import Postings, SpendCategory
+from dpledger.domain.chart import Postings
 from dpledger.domain.money import Money
-from dpledger.domain.policy import AccountPolicy
+
+if TYPE_CHECKING:  # annotations only: the account imports the concerns that define events
+    from dpledger.domain.account import ManagedAccount
+
+TOPIC_PREFIX = "dpledger.domain.events:"
+"""The namespace of every event's stored topic."""
+
+
+@dataclass(frozen=True)
+class Correctable:
+    """A correction may reverse this event once ``check(account, event)`` passes; then
+    ``undo(account, fields)`` puts the account's documents back (the postings reverse
+    generically) and ``releases(fields)`` names keys of the key index the event no longer holds
+    (a voided invoice frees its number)."""
+
+    check: Callable[[ManagedAccount, Any], None]
+    undo: Callable[[ManagedAccount, Mapping[str, Any]], None]
+    releases: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda fields: ()
+
+
+@dataclass(frozen=True)
+class NotCorrectable:
+    """No correction may reverse this event; ``instead`` says what to do."""
+
+    instead: str
+
+
+def can_always(account: ManagedAccount, target: Any) -> None:
+    """The correction check of events that may always be reversed (money only)."""
+
+
+def nothing_to_undo(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
+    """The undo of events whose effect is their postings only."""
+
+
+MONEY_ONLY = Correctable(can_always, nothing_to_undo)
+"""Reversible at any time; reversing it takes back its postings and nothing else."""
 
 
 class AccountEvent(Aggregate.Event):
@@ -34,318 +86,130 @@ class AccountEvent(Aggregate.Event):
     digest: str
     """This event's own digest over everything it says (see :mod:`dpledger.domain.chain`)."""
 
+    correction: ClassVar[Correctable | NotCorrectable]
+    """Whether a correction may reverse it, and how (every concrete event sets it)."""
+    awaits_bank_line: ClassVar[bool] = True
+    """Money this event moves, recorded by hand, waits for a bank line to confirm it (not so
+    for corrections and closing, which no single bank line stands for)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _give_topic(cls)
+
     def apply(self, aggregate: Any) -> None:
-        """Hands the event to the account, which knows how each kind changes its state."""
+        """Hands the event to the account, which applies its postings, then :meth:`evolve`."""
         aggregate.when(self)
 
+    def evolve(self, account: ManagedAccount) -> None:
+        """Change the account's documents as this event says (postings are already applied)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it changes the account")
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any]) -> str:
+        """How the audit sheet describes the event, from its stored fields (``details``: money
+        as ``{"pence", "currency"}``, dates as ISO text)."""
+        return cls.__name__
+
+    def claims(self) -> dict[str, str | None]:
+        """Keys this event takes in its account's key index, each with the digest stored beside
+        it: its command's idempotency key, and (in some events) a document number. The index is
+        written in the same transaction as the event; it is a function of the events alone."""
+        if self.command_key is None:
+            return {}
+        return {command_index_key(self.command_key): self.command_digest}
+
+    def releases(self) -> tuple[str, ...]:
+        """Keys of the key index this event gives back (a voided invoice's number)."""
+        return ()
+
+
+def command_index_key(key: str) -> str:
+    """Where a command's idempotency key lives in the account's key index."""
+    return f"cmd:{key}"
+
+
+class BankAccountEvent(Aggregate.Event):
+    """What every event of a bank account carries (no postings: the managed accounts' events
+    hold the money; a bank account holds what the bank said and how it was matched)."""
+
+    effective_date: date
+    actor: str
+    reason: str | None
+    command_key: str | None
+    command_digest: str | None
+    previous_digest: str
+    digest: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _give_topic(cls)
+
+    def apply(self, aggregate: Any) -> None:
+        """Hands the event to the bank account."""
+        aggregate.when(self)
+
+    def evolve(self, bank: Any) -> None:
+        """Change the bank account's book as this event says."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it changes the book")
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any]) -> str:
+        """How an audit listing describes the event, from its stored fields."""
+        return cls.__name__
+
+    def claims(self) -> dict[str, str | None]:
+        """Keys this event takes in its bank account's key index (a bank line's key)."""
+        return {}
+
+    def releases(self) -> tuple[str, ...]:
+        """Keys of the key index this event gives back."""
+        return ()
+
+
+def _give_topic(cls: type) -> None:
+    # Stable topics: see the module docstring. Only concrete events get one: a base class
+    # defined here keeps its module path.
+    if cls.__module__ != __name__ and "TOPIC" not in cls.__dict__:
+        topic = f"{TOPIC_PREFIX}{cls.__name__}"
+        cls.TOPIC = topic  # type: ignore[attr-defined]
+        register_topic(topic, cls)
+
+
+def __getattr__(name: str) -> Any:
+    # A stored topic ``dpledger.domain.events:X`` resolves to the class X, wherever it lives.
+    if name.startswith("__"):  # the import machinery asks for __path__ and the like
+        raise AttributeError(name)
+    from dpledger.domain import registry
+
+    found = registry.EVENT_CLASSES.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return found
+
+
+# ---------------------------------------------------------------------------- describing
+def money_in(details: Mapping[str, Any], key: str = "amount") -> Money:
+    """An amount from stored details (``{"pence": ..., "currency": ...}``); zero if absent."""
+    value = details.get(key)
+    if isinstance(value, Mapping):
+        return Money(int(value["pence"]), str(value.get("currency", "GBP")))
+    if isinstance(value, Money):
+        return value
+    return Money(0)
+
+
+def amount_text(details: Mapping[str, Any]) -> str:
+    """`` £12.34`` when the details hold an amount, else nothing."""
+    return f" {money_in(details)}" if details.get("amount") is not None else ""
 
-class AccountOpened(AccountEvent, Aggregate.Created):
-    """A managed account was opened for a Direct Payment recipient."""
 
-    account_id: str
-    person_ref: str
-    council: str
-    provider: str
-    policy: AccountPolicy
+def period_text(details: Mapping[str, Any]) -> str:
+    """`` for <start> to <end>`` when the details state a period, else nothing."""
+    start, end = details.get("period_start"), details.get("period_end")
+    return f" for {start} to {end}" if start and end else ""
 
 
-class BudgetAgreed(AccountEvent):
-    """The personal budget was agreed or revised, from ``effective_date``."""
-
-    weekly_gross: Money
-    weekly_contribution: Money
-
-
-class CouncilPaymentReceived(AccountEvent):
-    """A regular council Direct Payment arrived in the bank."""
-
-    amount: Money
-    period_start: date | None
-    period_end: date | None
-    bank_reference: str | None
-
-
-class ContributionReceived(AccountEvent):
-    """The person's assessed contribution arrived in the bank."""
-
-    amount: Money
-    bank_reference: str | None
-
-
-class OneOffPaymentReceived(AccountEvent):
-    """A one-off council payment (equipment, a float, back-pay) arrived in the bank."""
-
-    amount: Money
-    purpose: str
-    bank_reference: str | None
-
-
-class AgencyRegistered(AccountEvent):
-    """A care agency was registered to invoice this account."""
-
-    agency_id: str
-    name: str
-    hourly_rate: Money | None
-
-
-class InvoiceReceived(AccountEvent):
-    """An agency invoice arrived; it is owed only once approved."""
-
-    agency_id: str
-    invoice_number: str
-    period_start: date
-    period_end: date
-    hours: Decimal
-    rate: Money
-    total: Money
-
-
-class InvoiceApproved(AccountEvent):
-    """An agency invoice was approved for payment: it is now a liability."""
-
-    agency_id: str
-    invoice_number: str
-    amount: Money
-
-
-class InvoiceDisputed(AccountEvent):
-    """An agency invoice was disputed; if it had been approved, the liability is withdrawn."""
-
-    agency_id: str
-    invoice_number: str
-    amount: Money
-
-
-class InvoicePaid(AccountEvent):
-    """An approved invoice was paid, in full or in part."""
-
-    agency_id: str
-    invoice_number: str
-    amount: Money
-    bank_reference: str | None
-
-
-class PersonalAssistantRegistered(AccountEvent):
-    """A personal assistant employed by the person was registered."""
-
-    pa_id: str
-    hourly_rate: Money
-
-
-class WageRunRecorded(AccountEvent):
-    """A payroll run for one PA: gross pay, deductions and employer costs become liabilities."""
-
-    pa_id: str
-    period_start: date
-    period_end: date
-    hours: Decimal
-    gross: Money
-    paye: Money
-    employee_ni: Money
-    employer_ni: Money
-    employee_pension: Money
-    employer_pension: Money
-    net: Money
-
-
-class NetWagesPaid(AccountEvent):
-    """Net wages were paid to a PA."""
-
-    pa_id: str
-    amount: Money
-    bank_reference: str | None
-
-
-class HmrcPaid(AccountEvent):
-    """PAYE and NI were paid to HMRC."""
-
-    amount: Money
-    bank_reference: str | None
-
-
-class EmploymentAllowanceClaimed(AccountEvent):
-    """Employment Allowance offset employer NI owed to HMRC (PA employers may claim it)."""
-
-    amount: Money
-
-
-class PensionPaid(AccountEvent):
-    """Pension contributions were paid to the pension provider."""
-
-    amount: Money
-    bank_reference: str | None
-
-
-class CarePlanSpendPaid(AccountEvent):
-    """Other spend in the care plan (insurance, fees, equipment) was paid from the bank."""
-
-    category: SpendCategory
-    amount: Money
-    description: str
-    bank_reference: str | None
-
-
-class UnexpectedIncomeReceived(AccountEvent):
-    """Money arrived that matches nothing expected; it is held in suspense."""
-
-    item_id: str
-    amount: Money
-    description: str
-
-
-class UnexpectedIncomeClassified(AccountEvent):
-    """Suspense money was identified as council money or the person's contribution."""
-
-    item_id: str
-    amount: Money
-    classified_as: str
-
-
-class UnexpectedIncomeRefunded(AccountEvent):
-    """Suspense money was paid back to whoever sent it."""
-
-    item_id: str
-    amount: Money
-
-
-class UnexpectedIncomeKept(AccountEvent):
-    """Suspense money was kept in the account, for the reason given."""
-
-    item_id: str
-    amount: Money
-
-
-class RecoupmentDemanded(AccountEvent):
-    """The council demanded surplus back; ``surplus`` is what the demand was checked against."""
-
-    amount: Money
-    surplus: Money
-
-
-class RecoupmentRepaid(AccountEvent):
-    """Recouped surplus was paid back to the council."""
-
-    amount: Money
-    bank_reference: str | None
-
-
-class AccountSuspended(AccountEvent):
-    """Council payments were suspended from ``effective_date``, for ``reason``."""
-
-
-class AccountResumed(AccountEvent):
-    """Council payments resumed; missed payments are made good only if ``backfill_ordered``."""
-
-    backfill_ordered: bool
-
-
-class AccountClosed(AccountEvent):
-    """The Direct Payment ended: the final reckoning returned the balance and closed the account."""
-
-    returned_to_council: Money
-    returned_to_person: Money
-    contributions_due: Money
-    contributions_received: Money
-    paid_in_advance: Money
-    """Council money paid for days after the policy's end date (returned within
-    ``returned_to_council``)."""
-
-
-class EntryCorrected(AccountEvent):
-    """An earlier event was reversed: its postings posted again with debit and credit swapped."""
-
-    corrected_version: int
-    corrected_type: str
-    corrected_fields: dict[str, Any]
-    """The corrected event's own fields (amounts, ids), so the correction reads on its own."""
-
-
-class ReviewRecorded(AccountEvent):
-    """The council reviewed the Direct Payment on ``effective_date``.
-
-    ``next_review_by`` is a date the council set for the next review, when sooner than the
-    policy's interval would make it.
-    """
-
-    next_review_by: date | None
-
-
-MONEY_IN: tuple[type[AccountEvent], ...] = (
-    CouncilPaymentReceived,
-    ContributionReceived,
-    OneOffPaymentReceived,
-    UnexpectedIncomeReceived,
-)
-"""Events that bring money into the bank."""
-
-
-# ----------------------------------------------------------------- bank lines
-class BankLineConfirmed(AccountEvent):
-    """A booked bank line confirmed money movement already recorded (no postings).
-
-    ``line_key`` is the line's de-duplication key; ``matched_version`` the event it confirms;
-    ``amount`` is signed (positive money in, negative money out). ``reason`` says why they match.
-    """
-
-    line_key: str
-    matched_version: int
-    matched_type: str
-    amount: Money
-    description: str
-
-
-class UnexpectedOutgoingRecorded(AccountEvent):
-    """Money left the bank that matches nothing expected; held until someone explains it."""
-
-    item_id: str
-    amount: Money
-    description: str
-
-
-class UnexpectedOutgoingClassified(AccountEvent):
-    """An unexplained outgoing was identified as care-plan spend of one category."""
-
-    item_id: str
-    amount: Money
-    category: SpendCategory
-
-
-class UnexpectedOutgoingRecovered(AccountEvent):
-    """An unexplained outgoing came back: into the bank, or as unexpected income already held
-    (``income_item_id``)."""
-
-    item_id: str
-    amount: Money
-    income_item_id: str | None
-
-
-class UnexpectedOutgoingAccepted(AccountEvent):
-    """An unexplained outgoing was accepted as spent and not recoverable, for the reason given."""
-
-    item_id: str
-    amount: Money
-
-
-class BankBalanceAsserted(AccountEvent):
-    """A bank statement stated the bank balance at the end of ``effective_date`` (no postings).
-
-    ``balance`` is signed (an overdraft is negative); ``stated_date`` and ``kind`` are as the bank
-    wrote them, ``position`` is ``"opening"`` or ``"closing"``, ``source`` the file and statement.
-    A difference from the ledger is derived, never posted: see ``reconciliation_breaks``.
-    """
-
-    balance: Money
-    stated_date: date
-    kind: str
-    position: str
-    source: str
-
-
-class PendingBankLinesSeen(AccountEvent):
-    """The bank's pending (not yet booked) lines as of ``as_of``; they post nothing and are
-    replaced by later imports and by the booked lines that settle them."""
-
-    as_of: date | None
-    lines: list[Any]
-    """:class:`~dpledger.domain.records.PendingBankLine` records."""
-    source: str
+def reference_text(details: Mapping[str, Any]) -> str:
+    """`` (ref X)`` when the details carry a bank reference, else nothing."""
+    reference = details.get("bank_reference")
+    return f" (ref {reference})" if reference else ""

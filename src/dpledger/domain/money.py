@@ -38,13 +38,15 @@ class Money:
     _currency: str
 
     def __init__(self, amount: int | str | Decimal, currency: str = GBP) -> None:
-        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        if currency != GBP and (not isinstance(currency, str) or not _CURRENCY.match(currency)):
             raise MoneyError(
                 f"currency must be a three-letter ISO 4217 code, got {currency!r}",
                 field="currency",
                 fix="use an upper-case code such as 'GBP'",
             )
-        object.__setattr__(self, "_pence", _to_pence(amount))
+        # Most money is pence already (arithmetic, stored events): skip the parsing then.
+        pence = amount if type(amount) is int else _to_pence(amount)
+        object.__setattr__(self, "_pence", pence)
         object.__setattr__(self, "_currency", currency)
 
     @classmethod

@@ -6,10 +6,14 @@ constant buried in the rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+import pydantic
+
+from dpledger.domain.bounds import check_day
 from dpledger.domain.errors import ValidationError
 from dpledger.domain.money import Money
 
@@ -84,3 +88,47 @@ def _range(name: str, value: int, low: int, high: int) -> None:
             if "review" in name
             else "",
         )
+
+
+def to_policy(value: object) -> AccountPolicy:
+    """A policy given as an :class:`AccountPolicy`, a mapping of its fields, or ``None`` (the
+    defaults); unknown fields, and ``True`` where a number belongs, are refused."""
+    if value is None:
+        return AccountPolicy()
+    if isinstance(value, AccountPolicy):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{value!r} is not a policy",
+            field="policy",
+            fix="pass an AccountPolicy or a mapping of its fields",
+        )
+    known = AccountPolicy.__dataclass_fields__
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(unknown)}",
+            field="policy",
+            fix=f"use only {', '.join(known)}",
+        )
+    for name, given in value.items():
+        if isinstance(given, bool) and name != "contribution_spent_first":
+            # pydantic's lax mode would read True as 1 week
+            raise ValidationError(f"{given!r} is not a number", field=f"policy.{name}")
+    try:
+        policy = _POLICY.validate_python(dict(value))
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        inner = first.get("ctx", {}).get("error")
+        if isinstance(inner, ValidationError):  # our own check in AccountPolicy.__post_init__
+            raise inner from None
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValidationError(
+            first["msg"], field=f"policy.{where}", fix="see docs/model.md for the policy fields"
+        ) from None
+    if policy.end_date is not None:
+        check_day(policy.end_date, "policy.end_date")
+    return policy
+
+
+_POLICY: pydantic.TypeAdapter[AccountPolicy] = pydantic.TypeAdapter(AccountPolicy)

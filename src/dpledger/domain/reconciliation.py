@@ -1,15 +1,16 @@
 """Bank reconciliation rules: what a booked bank line is, and which expected payments are missing.
 
-Pure functions of a :class:`~dpledger.domain.account.ManagedAccount`'s state: no I/O, nothing
-recorded here. :func:`match_line` decides what one booked bank line is and says why, in words an
-auditor can read; the account records the decision (``ManagedAccount.record_bank_line``).
+Pure functions of a :class:`~dpledger.domain.account.ManagedAccount`'s state (and its
+:class:`~dpledger.domain.bank.BankAccount`'s): no I/O, nothing recorded here. :func:`match_line`
+decides what one booked bank line is and says why, in words an auditor can read; the bank import
+then runs the command that match stands for, the one a hand entry would run.
 :func:`payment_schedule` works out the council payments and contributions an account should
 receive, and :func:`missing_payments` those that never arrived.
 
 The rules, in the order they are tried (see docs/bankfeeds.md):
 
 1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction,
-   booked within ``REVERSAL_WINDOW_DAYS`` of the latest booked line);
+   booked within the recent window of the bank account's latest line);
 2. the line **confirms** money already recorded by hand that no bank line has confirmed yet (same
    amount and direction, dates at most ``policy.missing_payment_margin_days`` apart);
 3. a credit is a **council payment** due (the scheduled amount, within the margin of a due date
@@ -22,7 +23,6 @@ The rules, in the order they are tried (see docs/bankfeeds.md):
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,21 +40,16 @@ from dpledger.domain.records import (
     CouncilPayment,
     InvoiceStatus,
 )
+from dpledger.domain.rules import add_months
+from dpledger.domain.window import RECENT_DAYS
 
-if TYPE_CHECKING:  # the account imports this module; only the annotations need the account
+if TYPE_CHECKING:  # annotations only
     from dpledger.domain.account import ManagedAccount
+    from dpledger.domain.bank import BankAccount
 
-BANK_KEY_PREFIX = "bank:"
-"""Idempotency keys of events recorded from bank lines: ``bank:<dedup key>``."""
-
-REVERSAL_WINDOW_DAYS = 400
-"""How far back, from the latest booked line, a bank reversal looks for the line it reverses.
-
-About 13 months: banks return payments within days, so a reversal coming later than this is
-rare enough to leave to a person (it is held in suspense, as when the original is not in the
-ledger). The account keeps only these lines, so its snapshots do not grow with its age; the keys
-of older lines are kept, so a re-import of them still records nothing.
-"""
+REVERSAL_WINDOW_DAYS = RECENT_DAYS
+"""How far back, from the latest booked line, a bank reversal looks for the line it reverses:
+banks return payments within days, so a later reversal is left to a person (held in suspense)."""
 
 MAX_CONTRIBUTION_WEEKS = 13
 """A credit of up to a quarter's (13 weeks') contributions is read as a contribution."""
@@ -123,8 +118,9 @@ class BankLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """What a bank line is, and why. ``version`` is the event it confirms or reverses."""
+class Match:
+    """What a bank line is, and why. ``version`` is the event it confirms or reverses;
+    ``line_key`` the recorded line a reversal undoes."""
 
     kind: MatchKind
     reason: str
@@ -135,6 +131,7 @@ class Decision:
     pa_id: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    line_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +163,16 @@ def _words(text: str) -> str:
 
 
 # ---------------------------------------------------------------------- matching
-def match_line(account: ManagedAccount, line: BankLine) -> Decision:
-    """Decide what the booked ``line`` is on ``account`` (see the module's rules), with a reason.
+def match_line(account: ManagedAccount, bank: BankAccount | None, line: BankLine) -> Match:
+    """Decide what the booked ``line`` is on ``account``, whose money is in ``bank`` (see the
+    module's rules), with a reason.
 
     Deterministic: ties are broken by the bank's text, then by date distance, then by the
     oldest candidate, never by the order lines were imported in.
     """
     note = ""
-    if line.is_reversal:
-        reversal = _reversal(account, line)
+    if line.is_reversal and bank is not None:
+        reversal = _reversal(account, bank, line)
         if reversal is not None:
             return reversal
         note = (
@@ -191,15 +189,15 @@ def match_line(account: ManagedAccount, line: BankLine) -> Decision:
     return found if found is not None else unexpected(line, note)
 
 
-def unexpected(line: BankLine, note: str = "") -> Decision:
+def unexpected(line: BankLine, note: str = "") -> Match:
     """The decision for a line that matches nothing: suspense, with ``note`` prefixed."""
     if line.credit:
-        return Decision(
+        return Match(
             MatchKind.UNEXPECTED_INCOME,
             f"{note}no expected payment of {line.amount} around {line.booking_date}: held in "
             "suspense as unexpected income",
         )
-    return Decision(
+    return Match(
         MatchKind.UNEXPECTED_OUTGOING,
         f"{note}nothing owed or recorded matches {line.amount} paid out around "
         f"{line.booking_date}: held as an unexpected outgoing",
@@ -214,11 +212,12 @@ def _days(a: date, b: date) -> int:
     return abs((a - b).days)
 
 
-def _reversal(account: ManagedAccount, line: BankLine) -> Decision | None:
+def _reversal(account: ManagedAccount, bank: BankAccount, line: BankLine) -> Match | None:
     candidates = [
         record
-        for record in account.bank_lines.values()
-        if record.reversed_by is None
+        for record in bank.recent_lines()
+        if record.account_id == account.account_id
+        and record.reversed_by is None
         and record.amount == -line.signed
         and record.booking_date <= line.booking_date
         and account.corrected_by(record.target_version) is None
@@ -234,18 +233,19 @@ def _reversal(account: ManagedAccount, line: BankLine) -> Decision | None:
         )
 
     chosen = min(candidates, key=rank)
-    return Decision(
+    return Match(
         MatchKind.REVERSAL,
         f"the bank reversed line {chosen.key} ({chosen.event_type} of {chosen.booking_date}, "
         f"{chosen.amount}): same amount, opposite direction",
         version=chosen.target_version,
         matched_type=chosen.event_type,
+        line_key=chosen.key,
     )
 
 
-def _confirms_recorded(account: ManagedAccount, line: BankLine) -> Decision | None:
+def _confirms_recorded(account: ManagedAccount, line: BankLine) -> Match | None:
     margin = _margin(account)
-    candidates = account.unconfirmed_movements(line.signed, line.booking_date, margin)
+    candidates = account.funds.unconfirmed_movements(line.signed, line.booking_date, margin)
     if not candidates:
         return None
 
@@ -267,14 +267,15 @@ def _confirms_recorded(account: ManagedAccount, line: BankLine) -> Decision | No
         why += f", reference {chosen.bank_reference!r} matches"
     if len(candidates) > 1:
         why += f"; {len(candidates)} recorded entries fitted, this one was the closest"
-    return Decision(MatchKind.CONFIRMS, why, version=chosen.version, matched_type=chosen.event_type)
+    return Match(MatchKind.CONFIRMS, why, version=chosen.version, matched_type=chosen.event_type)
 
 
-def _council_payment(account: ManagedAccount, line: BankLine) -> Decision | None:
+def _council_payment(account: ManagedAccount, line: BankLine) -> Match | None:
     margin = _margin(account)
+    since = line.booking_date - timedelta(days=margin + 62)
     dues = [
         due
-        for due in payment_schedule(account, line.booking_date + timedelta(days=margin))
+        for due in payment_schedule(account, line.booking_date + timedelta(days=margin), since)
         if due.kind == "council"
     ]
     paid = council_allocation(account, dues)
@@ -288,7 +289,7 @@ def _council_payment(account: ManagedAccount, line: BankLine) -> Decision | None
     if not candidates:
         return None
     due = min(candidates, key=lambda d: (_days(d.due_date, line.booking_date), d.due_date))
-    return Decision(
+    return Match(
         MatchKind.COUNCIL_PAYMENT,
         f"council payment due {due.due_date} ({due.basis}); arrived "
         f"{_days(due.due_date, line.booking_date)} day(s) from its due date (within {margin})",
@@ -297,22 +298,24 @@ def _council_payment(account: ManagedAccount, line: BankLine) -> Decision | None
     )
 
 
-def _contribution(account: ManagedAccount, line: BankLine) -> Decision | None:
+def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
     budget = account.budget_on(line.booking_date)
     if budget is not None and account.policy.payment_basis is PaymentBasis.NET:
         weekly = budget.weekly_contribution
         if weekly.is_positive() and line.amount.pence % weekly.pence == 0:
             weeks = line.amount.pence // weekly.pence
             if weeks <= MAX_CONTRIBUTION_WEEKS:
-                return Decision(
+                return Match(
                     MatchKind.CONTRIBUTION,
                     f"{line.amount} is {weeks} week(s) of the {weekly} weekly contribution "
                     f"(budget of {budget.effective_date})",
                 )
-    references = sorted({c.bank_reference for c in account.contributions if c.bank_reference})
+    references = sorted(
+        {c.bank_reference for c in account.funds.contributions.values() if c.bank_reference}
+    )
     for reference in references:
         if line.mentions(reference):
-            return Decision(
+            return Match(
                 MatchKind.CONTRIBUTION,
                 f"reference {reference!r} was used by earlier contributions",
             )
@@ -323,13 +326,13 @@ _HMRC_WORDS = ("hmrc", "paye")
 _PENSION_WORDS = ("pension", "nest")
 
 
-def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | None:
+def _liability_payment(account: ManagedAccount, line: BankLine) -> Match | None:
     amount = line.amount
     # (how many things the bank's text names, rule priority, tie-break, decision)
-    found: list[tuple[int, int, str, Decision]] = []
-    for invoice in account.invoices.values():
+    found: list[tuple[int, int, str, Match]] = []
+    for invoice in account.invoicing.invoices.values():
         if invoice.status is InvoiceStatus.APPROVED and invoice.outstanding == amount:
-            agency = account.agencies.get(invoice.agency_id)
+            agency = account.invoicing.agencies.get(invoice.agency_id)
             hints = [
                 what
                 for what, needle in (
@@ -350,7 +353,7 @@ def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | No
                     len(hints),
                     0,
                     f"{invoice.received_version:012d}",
-                    Decision(
+                    Match(
                         MatchKind.INVOICE_PAYMENT,
                         why,
                         agency_id=invoice.agency_id,
@@ -358,15 +361,17 @@ def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | No
                     ),
                 )
             )
-    for pa in account.personal_assistants.values():
-        runs = [r for r in account.wage_runs.values() if r.pa_id == pa.pa_id and r.net == amount]
+    for pa in account.payroll.pas.values():
+        runs = [
+            r for r in account.payroll.wage_runs.values() if r.pa_id == pa.pa_id and r.net == amount
+        ]
         if pa.net_owed >= amount and (pa.net_owed == amount or runs):
             hinted = line.mentions(pa.pa_id)
             why = f"net wages owed to {pa.pa_id} ({pa.net_owed} owed"
             why += f", a wage run's net pay is {amount})" if runs else ")"
             if hinted:
                 why += f"; the bank's text names {pa.pa_id}"
-            decision = Decision(MatchKind.NET_WAGES, why, pa_id=pa.pa_id)
+            decision = Match(MatchKind.NET_WAGES, why, pa_id=pa.pa_id)
             found.append((int(hinted), 1, pa.pa_id, decision))
     for kind, liability, words, payee in (
         (MatchKind.HMRC, LedgerAccount.HMRC_PAYABLE, _HMRC_WORDS, "HMRC"),
@@ -377,7 +382,7 @@ def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | No
         if owed >= amount and (owed == amount or hinted):
             why = f"{owed} is owed to {payee}"
             why += f"; the bank's text says {payee}" if hinted else f", exactly {amount}"
-            found.append((int(hinted), 2 if kind is MatchKind.HMRC else 3, "", Decision(kind, why)))
+            found.append((int(hinted), 2 if kind is MatchKind.HMRC else 3, "", Match(kind, why)))
     if not found:
         return None
     found.sort(key=lambda c: (-c[0], c[1], c[2]))
@@ -390,7 +395,7 @@ def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | No
             rule = "chose by rule order (invoice, wages, HMRC, pension)"
         else:
             rule = "chose the oldest"
-        decision = Decision(
+        decision = Match(
             decision.kind,
             f"{decision.reason}; {len(found)} liabilities owed {amount}, {rule}",
             agency_id=decision.agency_id,
@@ -401,8 +406,11 @@ def _liability_payment(account: ManagedAccount, line: BankLine) -> Decision | No
 
 
 # ---------------------------------------------------------------------- schedule
-def payment_schedule(account: ManagedAccount, until: date) -> list[ExpectedPayment]:
-    """Council payments and (net basis) contributions due from the first budget to ``until``.
+def payment_schedule(
+    account: ManagedAccount, until: date, since: date | None = None
+) -> list[ExpectedPayment]:
+    """Council payments and (net basis) contributions due from the first budget (or ``since``)
+    to ``until``.
 
     Due dates follow ``policy.frequency``: every 28 days from the first budget's date
     (four-weekly, 4 weeks' worth each) or on the same day each month (monthly, pro-rated by the
@@ -422,11 +430,18 @@ def payment_schedule(account: ManagedAccount, until: date) -> list[ExpectedPayme
     net = account.policy.payment_basis is PaymentBasis.NET
     due: list[ExpectedPayment] = []
     index = 0
-    day = start
+    if since is not None and since > start:
+        # Jump close to ``since`` instead of walking every cycle from the first budget.
+        if monthly:
+            index = max(0, (since.year - start.year) * 12 + since.month - start.month - 1)
+        else:
+            index = max(0, (since - start).days // 28 - 1)
+    day = add_months(start, index) if monthly else start + timedelta(days=28 * index)
+    terms = account.terms
     while day <= last:
-        following = _add_months(start, index + 1) if monthly else day + timedelta(days=28)
-        budget = account.budget_on(day)
-        if budget is not None and not account.suspended_on(day):
+        following = add_months(start, index + 1) if monthly else day + timedelta(days=28)
+        budget = terms.budget_on(day)
+        if budget is not None and not terms.suspended_on(day):
             due.extend(_due_on(budget, day, following, monthly=monthly, net=net))
         index += 1
         day = following
@@ -454,12 +469,6 @@ def _due_on(
         yield ExpectedPayment(kind, day, end, amount, basis)
 
 
-def _add_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def council_allocation(
     account: ManagedAccount, dues: Iterable[ExpectedPayment]
 ) -> dict[date, CouncilPayment]:
@@ -469,7 +478,9 @@ def council_allocation(
     within the policy margin, oldest first on a tie.
     """
     margin = _margin(account)
-    payments = sorted(account.council_payments, key=lambda p: (p.effective_date, p.version))
+    payments = sorted(
+        account.funds.council_payments.values(), key=lambda p: (p.effective_date, p.version)
+    )
     used: set[int] = set()
     settled: dict[date, CouncilPayment] = {}
     for due in sorted((d for d in dues if d.kind == "council"), key=lambda d: d.due_date):
@@ -497,7 +508,8 @@ def council_allocation(
 
 
 def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPayment]:
-    """Expected payments not received by their due date plus ``policy.missing_payment_margin_days``.
+    """Expected payments not received by their due date plus ``policy.missing_payment_margin_days``,
+    among those due within the account's recent window (see :mod:`~dpledger.domain.window`).
 
     A council payment is missing when no council payment settles its due date (see
     :func:`council_allocation`). Contributions are counted cumulatively: one is missing when the
@@ -506,9 +518,12 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
     """
     margin = _margin(account)
     dues = [d for d in payment_schedule(account, as_of) if d.due_date + timedelta(margin) < as_of]
+    kept_from = account.funds.kept_from
     missing: list[MissingPayment] = []
     settled = council_allocation(account, dues)
     for due in dues:
+        if kept_from is not None and due.due_date < kept_from:
+            continue
         if due.kind == "council" and due.due_date not in settled:
             missing.append(
                 MissingPayment(
@@ -518,14 +533,15 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
                     f"no council payment within {margin} days of {due.due_date} ({due.basis})",
                 )
             )
-    received = sorted((c.effective_date, c.amount.pence) for c in account.contributions)
     due_total = 0
     for due in dues:
         if due.kind != "contribution":
             continue
         due_total += due.amount.pence
+        if kept_from is not None and due.due_date < kept_from:
+            continue
         cutoff = due.due_date + timedelta(days=margin)
-        paid = sum(pence for day, pence in received if day <= cutoff)
+        paid = account.funds.received_by(cutoff)
         if paid < due_total:
             short = Money(min(due.amount.pence, due_total - paid))
             missing.append(

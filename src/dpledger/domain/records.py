@@ -42,11 +42,20 @@ class CouncilPayment:
 
 @dataclass(frozen=True, slots=True)
 class Agency:
-    """A care provider registered to invoice this account."""
+    """A care provider registered to invoice this account, with the hourly rate it was
+    registered with (rates agreed later are :class:`AgreedRate`)."""
 
     agency_id: str
     name: str
     hourly_rate: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedRate:
+    """An agency's agreed hourly rate, in force from ``effective_from``."""
+
+    effective_from: date
+    hourly_rate: Money
 
 
 class InvoiceStatus(Enum):
@@ -77,6 +86,10 @@ class Invoice:
     """The account version of the event that recorded this invoice."""
     approved_version: int | None = None
     """The version of the approval in force, if approved."""
+    credited: Money = Money(0)
+    """What the agency's credit notes took off it."""
+    settled_on: date | None = None
+    """The day it was paid in full (or credited away, or voided)."""
 
     @property
     def key(self) -> str:
@@ -84,10 +97,15 @@ class Invoice:
         return invoice_key(self.agency_id, self.invoice_number)
 
     @property
+    def net_total(self) -> Money:
+        """The total less credit notes: what the agency is owed for it in the end."""
+        return self.total - self.credited
+
+    @property
     def outstanding(self) -> Money:
         """What is still owed on it, once approved."""
         if self.status in (InvoiceStatus.APPROVED, InvoiceStatus.PAID):
-            return self.total - self.paid
+            return self.total - self.paid - self.credited
         return Money(0)
 
 
@@ -153,6 +171,8 @@ class SuspenseItem:
     description: str
     status: SuspenseStatus
     resolution: str | None
+    resolved_on: date | None = None
+    """The day it was classified, refunded, kept or reversed."""
 
 
 class AccountStatus(Enum):
@@ -182,6 +202,8 @@ class BankLineRecord:
     event_type: str
     reversed_by: int | None = None
     bank_reference: str | None = None
+    account_id: str | None = None
+    """The managed account whose money the line moved (``None``: none yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +263,8 @@ class UnexplainedOutgoing:
     description: str
     status: OutgoingStatus
     resolution: str | None
+    resolved_on: date | None = None
+    """The day it was classified, recovered, accepted or reversed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -246,7 +246,7 @@ def _held_items(account: ManagedAccount) -> list[Condition]:
                     "recover or accept it.",
                 )
             )
-    for gap in account.reconciliation_breaks():
+    for gap in getattr(account, "reconciliation_breaks", list)():
         found.append(
             Condition(
                 "reconciliation_break",

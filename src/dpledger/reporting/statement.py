@@ -25,6 +25,7 @@ from dpledger.domain.account import ManagedAccount
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
 from dpledger.domain.money import Money
 from dpledger.domain.records import ReconciliationBreak
+from dpledger.domain.registry import EVENT_CLASSES
 from dpledger.domain.rules import surplus
 from dpledger.projections.audit import AuditEntry
 from dpledger.projections.balances import PeriodSummary
@@ -259,12 +260,14 @@ def compose_statement(
     entries: Sequence[AuditEntry],
     warnings: Sequence[Warning],
     generated_at: datetime,
+    breaks: Sequence[ReconciliationBreak] = (),
     head_mac: str | None = None,
 ) -> Statement:
     """The audit sheet from the read side's answers, all as known at ``summary.known_at``.
 
     ``account`` is the aggregate at the last version known then, ``entries`` its whole audit
-    trail up to that version, ``warnings`` every warning ever raised for it.
+    trail up to that version, ``warnings`` every warning ever raised for it, ``breaks`` the
+    reconciliation breaks as known then.
     """
     start, end, known_at = summary.start, summary.end, summary.known_at
     contingency = account.contingency(end)
@@ -297,9 +300,7 @@ def compose_statement(
         contingency=contingency,
         surplus=surplus(summary.closing, unpaid_total, contingency),
         unexpected_items=tuple(unexpected_items(entries, start, end)),
-        reconciliation_breaks=tuple(
-            b for b in account.reconciliation_breaks() if start <= b.effective_date <= end
-        ),
+        reconciliation_breaks=tuple(b for b in breaks if start <= b.effective_date <= end),
         warnings=tuple(
             sorted(
                 (
@@ -435,85 +436,7 @@ def _resolution(kind: str, details: Mapping[str, Any], reason: str | None) -> st
 
 
 def describe(event_type: str, details: Mapping[str, Any]) -> str:
-    """A short description of an event for the sheet's event list."""
-    d = details
-    period = (
-        f" for {d['period_start']} to {d['period_end']}"
-        if d.get("period_start") and d.get("period_end")
-        else ""
-    )
-    ref = f" (ref {d['bank_reference']})" if d.get("bank_reference") else ""
-    amount = f" {_pence(d['amount'])}" if isinstance(d.get("amount"), Mapping) else ""
-    match event_type:
-        case "AccountOpened":
-            return f"account opened for {d.get('person_ref')} with {d.get('provider')}"
-        case "BudgetAgreed":
-            return (
-                f"budget {_pence(d.get('weekly_gross'))} a week, contribution "
-                f"{_pence(d.get('weekly_contribution'))}"
-            )
-        case "CouncilPaymentReceived":
-            return f"council payment{amount}{period}{ref}"
-        case "ContributionReceived":
-            return f"contribution{amount}{ref}"
-        case "OneOffPaymentReceived":
-            return f"one-off council payment{amount}: {d.get('purpose')}{ref}"
-        case "AgencyRegistered":
-            return f"agency {d.get('agency_id')} registered ({d.get('name')})"
-        case "InvoiceReceived":
-            return (
-                f"invoice {d.get('invoice_number')} from {d.get('agency_id')}: "
-                f"{d.get('hours')} h, {_pence(d.get('total'))}{period}"
-            )
-        case "InvoiceApproved" | "InvoiceDisputed" | "InvoicePaid":
-            verb = event_type.removeprefix("Invoice").lower()
-            return (
-                f"invoice {d.get('invoice_number')} from {d.get('agency_id')} {verb}{amount}{ref}"
-            )
-        case "PersonalAssistantRegistered":
-            return f"personal assistant {d.get('pa_id')} registered"
-        case "WageRunRecorded":
-            return (
-                f"wages of {d.get('pa_id')}{period}: gross {_pence(d.get('gross'))}, "
-                f"net {_pence(d.get('net'))}"
-            )
-        case "NetWagesPaid":
-            return f"net wages paid to {d.get('pa_id')}{amount}{ref}"
-        case "HmrcPaid" | "PensionPaid" | "EmploymentAllowanceClaimed":
-            what = {
-                "HmrcPaid": "HMRC paid",
-                "PensionPaid": "pension paid",
-                "EmploymentAllowanceClaimed": "employment allowance claimed",
-            }[event_type]
-            return f"{what}{amount}{ref}"
-        case "CarePlanSpendPaid":
-            return f"{d.get('category')}: {d.get('description')}{amount}{ref}"
-        case "UnexpectedIncomeReceived" | "UnexpectedOutgoingRecorded":
-            direction = "income" if event_type == "UnexpectedIncomeReceived" else "outgoing"
-            return f"unexpected {direction} {d.get('item_id')}{amount}: {d.get('description')}"
-        case kind if kind in _INCOME_ITEM_EVENTS or kind in _OUTGOING_ITEM_EVENTS:
-            status = (_INCOME_ITEM_EVENTS | _OUTGOING_ITEM_EVENTS)[kind]
-            how = _resolution(kind, d, None)
-            return f"item {d.get('item_id')} {status}{f' {how}' if how else ''}{amount}"
-        case "RecoupmentDemanded":
-            return f"council recoupment demanded{amount}"
-        case "RecoupmentRepaid":
-            return f"recoupment repaid{amount}{ref}"
-        case "EntryCorrected":
-            return f"corrects event {d.get('corrected_version')} ({d.get('corrected_type')})"
-        case "ReviewRecorded":
-            by = d.get("next_review_by")
-            return f"review recorded{f'; next by {by}' if by else ''}"
-        case "AccountSuspended":
-            return "council payments suspended"
-        case "AccountResumed":
-            return "council payments resumed"
-        case "AccountClosed":
-            return f"account closed; {_pence(d.get('returned_to_council'))} returned to council"
-        case "BankLineConfirmed":
-            return f"bank line confirms event {d.get('matched_version')}{amount}"
-        case "BankBalanceAsserted":
-            return f"bank stated {_pence(d.get('balance'))} on {d.get('stated_date')}"
-        case "PendingBankLinesSeen":
-            return "pending bank lines noted"
-    return event_type
+    """A short description of an event for the sheet's event list: the event class's own
+    :meth:`~dpledger.domain.events.AccountEvent.describe`."""
+    event_class = EVENT_CLASSES.get(event_type)
+    return event_type if event_class is None else str(event_class.describe(details))

@@ -31,7 +31,8 @@ from importlib import metadata
 from typing import Final
 
 from dpledger.domain.chart import LedgerAccount
-from dpledger.domain.events import AccountEvent, EntryCorrected
+from dpledger.domain.corrections import EntryCorrected
+from dpledger.domain.events import AccountEvent
 
 CURRENCY: Final = "GBP"
 DEFAULT_TITLE: Final = "dpledger ledger"

@@ -33,7 +33,11 @@ from eventsourcing.utils import get_topic
 
 from dpledger.adapters.store import SNAPSHOT_INTERVAL, DpledgerApplication
 from dpledger.domain import events as ev
-from dpledger.domain.account import ManagedAccount, account_uuid, check_identifier
+from dpledger.adapters import keyindex
+from dpledger.domain import registry
+from dpledger.domain.account import ManagedAccount, account_uuid
+from dpledger.domain.bounds import check_identifier
+from dpledger.domain.keys import index_changes
 from dpledger.domain.chain import GENESIS, event_digest, first_broken_link
 from dpledger.domain.chart import Postings
 from dpledger.domain.errors import (
@@ -505,13 +509,8 @@ class _Checker:
     def _decode(self, number: int, account_id: str, version: int, data: dict[str, Any]) -> Any:
         """The event the line describes, once its state, type and digest are checked."""
         event_type, topic, state = data["event_type"], data["topic"], data["state"]
-        cls = getattr(ev, event_type, None) if isinstance(event_type, str) else None
-        if not (
-            isinstance(cls, type)
-            and issubclass(cls, ev.AccountEvent)
-            and cls is not ev.AccountEvent
-            and cls.__module__ == ev.__name__
-        ):
+        cls = registry.ACCOUNT_EVENTS.get(event_type) if isinstance(event_type, str) else None
+        if cls is None:
             raise self.error(number, f"{event_type!r} is not a dpledger event type")
         # Only dpledger's own event classes are ever resolved: a topic names code to import.
         if topic != _EVENTS_TOPIC + event_type:
@@ -523,7 +522,7 @@ class _Checker:
             wrong = sorted(set(state) ^ fields)[0]
             what = "has no" if wrong not in state else "has an unknown field"
             raise self.error(number, f"the {event_type} state {what} {wrong!r}")
-        created = issubclass(cls, ev.AccountOpened)
+        created = cls is registry.ACCOUNT_EVENTS["AccountOpened"]
         if created != (version == 1):
             raise self.error(
                 number,
@@ -644,6 +643,7 @@ def _write(
     present: list[str] = []
     newer: list[str] = []
     new_events: list[Any] = []
+    keys: list[keyindex.Change] = []
     snapshots: list[tuple[UUID, int]] = []
     for head in heads:
         account = accounts[head.account_id]
@@ -655,11 +655,13 @@ def _write(
         (appended if held else imported).append(head.account_id)
         _replay(app, account, uuid, held, name)
         new_events.extend(account.events[held:])
+        keys.extend(keyindex.as_changes(uuid, index_changes(account.events[held:])))
         first = (held // SNAPSHOT_INTERVAL + 1) * SNAPSHOT_INTERVAL
         snapshots.extend((uuid, v) for v in range(first, head.head_version + 1, SNAPSHOT_INTERVAL))
     if new_events:
         try:
-            app.save(*new_events)  # one insert_events call: one transaction on every recorder
+            # One insert_events call, the key index with it: one transaction on every recorder.
+            app.save(*new_events, keys=keys)
         except RecordConflictError as exc:
             raise ConflictError(
                 "another writer recorded events for an account being imported; nothing was "
