@@ -24,11 +24,11 @@ from dpledger.application.arguments import names_account as _names_account
 from dpledger.domain.account import account_uuid
 from dpledger.domain.bank import BankBalanceAsserted, BankBalanceStated, bank_account_uuid
 from dpledger.domain.bounds import check_identifier
-from dpledger.domain.records import ReconciliationBreak
 from dpledger.domain.chain import BrokenLink, first_broken_link, seal_mac, seal_mac_matches
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
-from dpledger.domain.errors import AccountNotFound, DpledgerError, ValidationError
+from dpledger.domain.errors import AccountNotFound, ValidationError
 from dpledger.domain.money import Money
+from dpledger.domain.records import ReconciliationBreak
 from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
 from dpledger.projections.balances import (
     LedgerLines,

@@ -52,9 +52,9 @@ class KeyedPostgresRecorder(PostgresApplicationRecorder):
             else:
                 curs.execute(
                     SQL(
-                        "INSERT INTO {} (originator_id, key, version, digest) VALUES (%s, %s, %s, %s)"
-                        " ON CONFLICT (originator_id, key) DO UPDATE SET version = EXCLUDED.version,"
-                        " digest = EXCLUDED.digest"
+                        "INSERT INTO {} (originator_id, key, version, digest)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (originator_id, key)"
+                        " DO UPDATE SET version = EXCLUDED.version, digest = EXCLUDED.digest"
                     ).format(self._keys),
                     (originator_id, key, record.version, record.digest),
                 )

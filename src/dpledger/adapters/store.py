@@ -28,7 +28,6 @@ from dpledger.domain.errors import StoreError
 from dpledger.domain.keys import index_changes
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
-from dpledger.log import get_logger
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
@@ -47,6 +46,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
+from dpledger.log import get_logger
 
 DEFAULT_SQLITE_FILE = "dpledger.sqlite"
 SNAPSHOT_INTERVAL = 50
@@ -218,7 +218,7 @@ class CheckedRepository(Repository[UUID]):
 
 
 def project(aggregate: Any, events: Any) -> Any:
-    """Apply ``events`` in order (eventsourcing's projector, without its per-event protocol check)."""
+    """Apply ``events`` in order (eventsourcing's projector, without its protocol check)."""
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate

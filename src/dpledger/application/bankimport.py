@@ -38,10 +38,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dpledger.application.session import Receipt, Session
-from dpledger.domain import reconciliation
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bank import (
-    BankAccount,
     BankBalanceStated,
     PendingBankLinesNoted,
     StatementLineBooked,

@@ -309,8 +309,8 @@ class MoneyMethods(Executes):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Record an agency's credit note against one of its invoices: it reduces what is owed, and a
-        credit above what is left on the invoice is refused (``CreditExceedsInvoice``)."""
+        """Record an agency's credit note against one of its invoices: it reduces what is owed,
+        and a credit above what is left on the invoice is refused (``CreditExceedsInvoice``)."""
         return self.execute(
             ReceiveCreditNote.build(
                 account_id=account_id,

@@ -30,10 +30,10 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.utils import get_topic, resolve_topic
 
 from dpledger.domain import codec
+from dpledger.domain.bankids import bank_key
 from dpledger.domain.careplan import CarePlan
 from dpledger.domain.chain import GENESIS, digest_of
 from dpledger.domain.chart import EXPENSES, LIABILITIES, NO_POSTINGS, LedgerAccount, Postings
-from dpledger.domain.bankids import bank_key
 from dpledger.domain.commands import Context, decides
 from dpledger.domain.corrections import Corrections
 from dpledger.domain.events import AccountEvent

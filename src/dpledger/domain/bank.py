@@ -407,10 +407,9 @@ def open_bank_account(key: str, identifier: str, day: date, actor: str) -> BankA
         "command_digest": None,
     }
     topic = {"originator_topic": get_topic(BankAccount)}
-    bank = BankAccount._create(
+    return BankAccount._create(
         BankAccountOpened, id=uuid, **chained(BankAccountOpened, fields, uuid, 1, GENESIS, topic)
     )
-    return bank
 
 
 # ---------------------------------------------------------------------------- legacy

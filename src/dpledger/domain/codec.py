@@ -102,7 +102,7 @@ def decoder(hint: Any) -> Decode:
         return _same
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
-        fields = [f for f in dataclasses.fields(hint)]
+        fields = list(dataclasses.fields(hint))
         parts = [decoder(hints[f.name]) for f in fields]
         cls: Any = hint
 

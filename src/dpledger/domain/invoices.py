@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from dpledger.domain.account import ManagedAccount
 
 
+NOTHING = Money(0)
+
+
 def invoice_index_key(agency_id: str, invoice_number: str) -> str:
     """An invoice number's key in the key index (it holds for ever, not just while in state)."""
     return f"invoice:{invoice_key(agency_id, invoice_number)}"
@@ -599,8 +602,8 @@ def _settle(
     agency_id: str,
     number: str,
     *,
-    paid: Money = Money(0),
-    credited: Money = Money(0),
+    paid: Money = NOTHING,
+    credited: Money = NOTHING,
 ) -> None:
     book = account.invoicing
     invoice = book.invoices[invoice_key(agency_id, number)]

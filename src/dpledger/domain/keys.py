@@ -78,7 +78,7 @@ class HoldsKeys:
         """Note the keys ``event`` takes and gives back."""
         fold_claims(self.__dict__.setdefault("_claims", {}), event)
 
-    def pending_key(self, key: str) -> KeyRecord | None | bool:
+    def pending_key(self, key: str) -> KeyRecord | bool | None:
         """A key taken (a record) or given back (``None``) by events not yet saved; ``False``
         when no unsaved event touched it."""
         claims: dict[str, KeyRecord | None] = self.__dict__.get("_claims", {})

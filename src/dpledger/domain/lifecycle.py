@@ -22,9 +22,11 @@ from dpledger.domain.chart import LIABILITIES, NO_POSTINGS, LedgerAccount, Posti
 from dpledger.domain.commands import Command, Context, decides
 from dpledger.domain.errors import (
     AccountAlreadyExists,
-    AccountClosed as AccountIsClosed,
     InvalidTransition,
     ValidationError,
+)
+from dpledger.domain.errors import (
+    AccountClosed as AccountIsClosed,
 )
 from dpledger.domain.events import AccountEvent, NotCorrectable, money_in
 from dpledger.domain.money import Money

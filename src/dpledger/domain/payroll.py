@@ -311,7 +311,8 @@ class NetWagesPaid(AccountEvent):
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
         """``net wages paid to PA-1 £388.00 (ref X)``."""
-        return f"net wages paid to {details.get('pa_id')}{amount_text(details)}{reference_text(details)}"
+        paid = f"{amount_text(details)}{reference_text(details)}"
+        return f"net wages paid to {details.get('pa_id')}{paid}"
 
 
 @decides(PayNetWages)

@@ -6,7 +6,7 @@ an account never changes under the reader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -86,7 +86,7 @@ class Invoice:
     """The account version of the event that recorded this invoice."""
     approved_version: int | None = None
     """The version of the approval in force, if approved."""
-    credited: Money = Money(0)
+    credited: Money = field(default_factory=lambda: Money(0))
     """What the agency's credit notes took off it."""
     settled_on: date | None = None
     """The day it was paid in full (or credited away, or voided)."""

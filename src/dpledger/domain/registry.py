@@ -24,8 +24,8 @@ from dpledger.domain import (
     invoices,
     lifecycle,
     payroll,
-    suspense,
     surplus,
+    suspense,
 )
 from dpledger.domain.alerts import AlertRule
 from dpledger.domain.commands import DECISIONS, Command, Decide

@@ -31,13 +31,12 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from dpledger.adapters import keyindex
 from dpledger.adapters.store import SNAPSHOT_INTERVAL, DpledgerApplication
 from dpledger.domain import events as ev
-from dpledger.adapters import keyindex
 from dpledger.domain import registry
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bounds import check_identifier
-from dpledger.domain.keys import index_changes
 from dpledger.domain.chain import GENESIS, event_digest, first_broken_link
 from dpledger.domain.chart import Postings
 from dpledger.domain.errors import (
@@ -49,6 +48,7 @@ from dpledger.domain.errors import (
     StoreError,
     ValidationError,
 )
+from dpledger.domain.keys import index_changes
 
 FORMAT = "dpledger-history"
 """The ``format`` named in every history file's header."""
