@@ -2,8 +2,9 @@
 
 Each command is a frozen pydantic model: its types, bounds and lengths
 (:mod:`dpledger.domain.bounds`) are checked as it is constructed, and a bad field raises
-:class:`~dpledger.errors.ValidationError` naming the field. ``Ledger.execute(command)`` runs any command; each typed ``Ledger`` method builds
-one and executes it, so the typed API and the data API are the same path.
+:class:`~dpledger.errors.ValidationError` naming the field. ``Ledger.execute(command)`` runs any
+command; each typed ``Ledger`` method builds one and executes it, so the typed API and the data
+API are the same path.
 
 Every command carries ``account_id``, ``effective_date``, ``actor`` and optionally ``reason`` and
 ``idempotency_key``. The command's :meth:`~Command.digest` (a SHA-256 of its name and payload, money
