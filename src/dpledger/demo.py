@@ -23,8 +23,7 @@ from typing import Any
 
 from dpledger import AccountPolicy, Ledger, LedgerAccount, Money, PaymentFrequency, SpendCategory
 from dpledger.adapters.store import store_environment
-from dpledger.domain import events as ev
-from dpledger.domain.corrections import own_fields
+from dpledger.domain.corrections import EntryCorrected, own_fields
 from dpledger.domain.records import SuspenseStatus
 from dpledger.errors import AccountAlreadyExists, DuplicateInvoice, InsufficientFunds
 from dpledger.ledger import AccountState, Receipt
@@ -1223,7 +1222,7 @@ def summarise(ledger: Ledger, account_id: str) -> AccountSummary:
         moved = Money(event.postings.effect_on(LedgerAccount.BANK))
         if moved.is_zero():
             continue
-        if isinstance(event, ev.EntryCorrected):
+        if isinstance(event, EntryCorrected):
             row = _cash_row(event.corrected_type, event.corrected_fields, state)
         else:
             row = _cash_row(type(event).__name__, own_fields(event), state)

@@ -21,7 +21,8 @@ from eventsourcing.popo import POPOFactory
 from eventsourcing.sqlite import SQLiteFactory
 
 from dpledger.adapters import keyindex
-from dpledger.domain.account import ManagedAccount, SnapshotRefused
+from dpledger.domain import registry
+from dpledger.domain.account import ManagedAccount
 from dpledger.domain.bank import BankAccount
 from dpledger.domain.chart import LedgerAccount, Posting, Postings, SpendCategory
 from dpledger.domain.errors import StoreError
@@ -46,6 +47,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
+from dpledger.domain.snapshots import SnapshotRefused
 from dpledger.log import get_logger
 
 DEFAULT_SQLITE_FILE = "dpledger.sqlite"
@@ -215,6 +217,9 @@ class CheckedRepository(Repository[UUID]):
             self.needs_snapshot.add(aggregate_id)
             return None
         return project(aggregate, events)
+
+
+_ = registry  # every event class, so every stored topic resolves
 
 
 def project(aggregate: Any, events: Any) -> Any:

@@ -18,8 +18,6 @@ snapshot that does not match is refused.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -32,7 +30,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from dpledger.domain import codec
 from dpledger.domain.bankids import bank_key
 from dpledger.domain.careplan import CarePlan
-from dpledger.domain.chain import GENESIS, digest_of
+from dpledger.domain.chain import GENESIS, chained
 from dpledger.domain.chart import EXPENSES, LIABILITIES, NO_POSTINGS, LedgerAccount, Postings
 from dpledger.domain.commands import Context, decides
 from dpledger.domain.corrections import Corrections
@@ -62,6 +60,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
+from dpledger.domain.snapshots import SnapshotRefused, state_digest
 from dpledger.domain.surplus import contingency_on, recoverable_surplus_on, surplus_on
 from dpledger.domain.suspense import Suspense
 from dpledger.domain.window import COMPACT_EVERY, window_start
@@ -83,11 +82,6 @@ _PART_TYPES: dict[str, type[Any]] = {
 def account_uuid(account_id: str) -> UUID:
     """The stored aggregate id of the account the caller calls ``account_id`` (stable, derived)."""
     return uuid5(_ACCOUNT_NAMESPACE, account_id)
-
-
-class SnapshotRefused(ValueError):
-    """A stored snapshot does not match what it claims: it is not used (the account is rebuilt
-    from its events) and ``verify`` reports it."""
 
 
 class AccountSnapshot(Snapshot):
@@ -125,12 +119,6 @@ class AccountSnapshot(Snapshot):
     def head(self) -> str:
         """The digest of the account's event at this snapshot's version."""
         return str(self.state.get("head", ""))
-
-
-def state_digest(state: Mapping[str, Any]) -> str:
-    """The SHA-256 of a snapshot's state in canonical JSON."""
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ManagedAccount(HoldsKeys, Aggregate):
@@ -438,30 +426,6 @@ class ManagedAccount(HoldsKeys, Aggregate):
         """The correction that reversed event ``version``, if it is within the recent window
         (the key index knows every one)."""
         return self.corrections.corrected_by(version)
-
-
-def chained(
-    event_class: type[AccountEvent] | type[Any],
-    fields: Mapping[str, Any],
-    originator_id: UUID,
-    version: int,
-    previous: str,
-    imposed: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``fields`` with the recorded time, the previous event's digest and the event's own digest.
-
-    The digest covers the recorded time too, so the timestamp is chosen here rather than by
-    eventsourcing when it builds the event.
-    """
-    timestamp = event_class.create_timestamp()
-    fields = {**fields, "timestamp": timestamp, "previous_digest": previous}
-    whole = {
-        **fields,
-        **(imposed or {}),
-        "originator_id": originator_id,
-        "originator_version": version,
-    }
-    return {**fields, "digest": digest_of(event_class.__name__, whole)}
 
 
 @decides(OpenAccount)

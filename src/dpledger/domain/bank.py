@@ -28,11 +28,12 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.utils import get_topic, resolve_topic
 
 from dpledger.domain import codec
-from dpledger.domain.chain import GENESIS
+from dpledger.domain.chain import GENESIS, chained
 from dpledger.domain.events import AccountEvent, BankAccountEvent, NotCorrectable, money_in
 from dpledger.domain.keys import HoldsKeys
 from dpledger.domain.money import Money
 from dpledger.domain.records import BankLineRecord, PendingBankLine
+from dpledger.domain.snapshots import SnapshotRefused, state_digest
 from dpledger.domain.window import COMPACT_EVERY, window_start
 
 if TYPE_CHECKING:
@@ -108,8 +109,6 @@ class BankAccountSnapshot(Snapshot):
     @classmethod
     def take(cls, aggregate: Any) -> BankAccountSnapshot:
         """The snapshot of ``aggregate`` as it is now."""
-        from dpledger.domain.account import state_digest
-
         assert isinstance(aggregate, BankAccount)
         state = aggregate.dump()
         return cls(
@@ -122,8 +121,6 @@ class BankAccountSnapshot(Snapshot):
 
     def mutate(self, _: Any) -> BankAccount:
         """The bank account this snapshot holds; refused if it was altered."""
-        from dpledger.domain.account import SnapshotRefused, state_digest
-
         state = dict(self.state)
         if state.pop("state_digest", None) != state_digest(state):
             raise SnapshotRefused("the snapshot's state does not match its digest")
@@ -156,8 +153,6 @@ class BankAccount(HoldsKeys, Aggregate):
         **fields: Any,
     ) -> BankAccountEvent:
         """Record one event of ``event_class`` on the bank account, chained to the one before."""
-        from dpledger.domain.account import chained
-
         fields.update(
             effective_date=effective_date,
             actor=actor,
@@ -192,8 +187,6 @@ class BankAccount(HoldsKeys, Aggregate):
     @classmethod
     def restore(cls, uuid: UUID, version: int, state: Mapping[str, Any]) -> BankAccount:
         """The bank account :meth:`dump` described, at ``version``."""
-        from dpledger.domain.account import SnapshotRefused
-
         account = object.__new__(cls)
         account.__base_init__(
             originator_id=uuid,
@@ -394,8 +387,6 @@ class PendingBankLinesNoted(BankAccountEvent):
 
 def open_bank_account(key: str, identifier: str, day: date, actor: str) -> BankAccount:
     """A new bank account aggregate with key ``key`` (``identifier`` as first written)."""
-    from dpledger.domain.account import chained
-
     uuid = bank_account_uuid(key)
     fields = {
         "key": key,

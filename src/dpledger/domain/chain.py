@@ -155,3 +155,27 @@ def first_broken_link(
                 "the event no longer matches its seal (the history was rewritten)",
             )
     return None
+
+
+def chained(
+    event_class: type[Any],
+    fields: Mapping[str, Any],
+    originator_id: UUID,
+    version: int,
+    previous: str,
+    imposed: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``fields`` with the recorded time, the previous event's digest and the event's own digest.
+
+    The digest covers the recorded time too, so the timestamp is chosen here rather than by
+    eventsourcing when it builds the event.
+    """
+    timestamp = event_class.create_timestamp()
+    fields = {**fields, "timestamp": timestamp, "previous_digest": previous}
+    whole = {
+        **fields,
+        **(imposed or {}),
+        "originator_id": originator_id,
+        "originator_version": version,
+    }
+    return {**fields, "digest": digest_of(event_class.__name__, whole)}

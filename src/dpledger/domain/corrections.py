@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dpledger.domain.bounds import Text, Version
 from dpledger.domain.commands import Command, Context, decides
 from dpledger.domain.errors import InvalidTransition, UnknownParty
-from dpledger.domain.events import AccountEvent, Correctable, NotCorrectable
+from dpledger.domain.events import EVENT_TYPES, AccountEvent, Correctable, NotCorrectable
 from dpledger.domain.lifecycle import check_writable, require_reason
 
 if TYPE_CHECKING:
@@ -71,9 +71,7 @@ def own_fields(event: AccountEvent) -> dict[str, Any]:
 
 def policy_of(event_type: str) -> Correctable | NotCorrectable:
     """The correction policy of the event class called ``event_type``."""
-    from dpledger.domain.registry import EVENT_CLASSES
-
-    found = EVENT_CLASSES.get(event_type)
+    found = EVENT_TYPES.get(event_type)
     if found is None or not issubclass(found, AccountEvent):
         return NotCorrectable(f"a {event_type} is not an event of a managed account")
     return found.correction

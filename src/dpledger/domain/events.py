@@ -17,8 +17,8 @@ Each concrete event class, in the module of its concern, also says:
 
 **Topics.** An event's stored topic is ``dpledger.domain.events:<ClassName>`` wherever its class
 lives (eventsourcing's explicit ``TOPIC``), so topics never change when code moves: stores,
-history files and notification-log readers keep working. Resolving such a topic imports
-:mod:`dpledger.domain.registry`, which knows every event class.
+history files and notification-log readers keep working. Each class registers its topic when it
+is defined; the store imports :mod:`dpledger.domain.registry`, which imports every concern.
 """
 
 from __future__ import annotations
@@ -166,25 +166,20 @@ class BankAccountEvent(Aggregate.Event):
         return ()
 
 
+EVENT_TYPES: dict[str, type[Any]] = {}
+"""Every concrete event class defined so far, by name (each concern module adds its own)."""
+
+
 def _give_topic(cls: type) -> None:
     # Stable topics: see the module docstring. Only concrete events get one: a base class
     # defined here keeps its module path.
     if cls.__module__ != __name__ and "TOPIC" not in cls.__dict__:
+        if cls.__name__ in EVENT_TYPES:
+            raise TypeError(f"two event classes are called {cls.__name__}")
         topic = f"{TOPIC_PREFIX}{cls.__name__}"
         cls.TOPIC = topic  # type: ignore[attr-defined]
         register_topic(topic, cls)
-
-
-def __getattr__(name: str) -> Any:
-    # A stored topic ``dpledger.domain.events:X`` resolves to the class X, wherever it lives.
-    if name.startswith("__"):  # the import machinery asks for __path__ and the like
-        raise AttributeError(name)
-    from dpledger.domain import registry
-
-    found = registry.EVENT_CLASSES.get(name)
-    if found is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return found
+        EVENT_TYPES[cls.__name__] = cls
 
 
 # ---------------------------------------------------------------------------- describing
