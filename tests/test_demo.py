@@ -13,7 +13,9 @@ import pytest
 
 from dpledger import Ledger, LedgerAccount, Money
 from dpledger.demo import DEMO_ACCOUNT_IDS, DemoReport, build_demo, four_weekly_payslip, render
-from dpledger.domain import events as ev
+from dpledger.domain.corrections import EntryCorrected
+from dpledger.domain.invoices import InvoiceReceived
+from dpledger.domain.surplus import RecoupmentDemanded
 from dpledger.errors import AccountAlreadyExists
 
 
@@ -95,7 +97,7 @@ def test_the_duplicate_invoice_was_refused(built: tuple[Ledger, DemoReport]) -> 
     received = [
         e
         for e in ledger.events("DP-1001")
-        if isinstance(e, ev.InvoiceReceived) and e.invoice_number == "BHC-2507"
+        if isinstance(e, InvoiceReceived) and e.invoice_number == "BHC-2507"
     ]
     assert len(received) == 1
 
@@ -116,7 +118,7 @@ def test_the_other_stories_happened(built: tuple[Ledger, DemoReport]) -> None:
     dp1002 = ledger.account("DP-1002")
     assert [i.resolution for i in dp1002.suspense_items.values()] == ["contribution"]
     assert len(dp1002.budgets) == 2
-    assert any(isinstance(e, ev.EntryCorrected) for e in ledger.events("DP-1002"))
+    assert any(isinstance(e, EntryCorrected) for e in ledger.events("DP-1002"))
     kinds = [type(e).__name__ for e in ledger.events("DP-1004")]
     assert kinds.index("AccountSuspended") < kinds.index("AccountResumed")
     assert "OneOffPaymentReceived" in kinds
@@ -124,7 +126,7 @@ def test_the_other_stories_happened(built: tuple[Ledger, DemoReport]) -> None:
     assert dp1005.money_out["to the council"].is_positive()
     # Every recoupment was checked against the surplus on its day.
     for event in ledger.events("DP-1005"):
-        if isinstance(event, ev.RecoupmentDemanded):
+        if isinstance(event, RecoupmentDemanded):
             assert event.amount <= event.surplus
 
 

@@ -60,7 +60,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
-from dpledger.domain.snapshots import SnapshotRefused, state_digest
+from dpledger.domain.snapshots import SnapshotRefused, seal_state, unseal_state
 from dpledger.domain.surplus import contingency_on, recoverable_surplus_on, surplus_on
 from dpledger.domain.suspense import Suspense
 from dpledger.domain.window import COMPACT_EVERY, window_start
@@ -93,26 +93,22 @@ class AccountSnapshot(Snapshot):
     def take(cls, aggregate: Any) -> AccountSnapshot:
         """The snapshot of ``aggregate`` as it is now."""
         assert isinstance(aggregate, ManagedAccount)
-        state = aggregate.dump()
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
-            state={**state, "state_digest": state_digest(state)},
+            state={"head": aggregate.head, **seal_state(aggregate.dump())},
         )
 
     def mutate(self, _: Any) -> ManagedAccount:
         """The account this snapshot holds; raises :class:`SnapshotRefused` if it was altered."""
-        state = dict(self.state)
-        recorded = state.pop("state_digest", None)
-        if recorded is None:
-            raise SnapshotRefused("the snapshot carries no state digest (written before 0.2)")
-        if recorded != state_digest(state):
-            raise SnapshotRefused("the snapshot's state does not match its digest")
+        state = unseal_state(self.state)
         cls = resolve_topic(self.topic)
         assert issubclass(cls, ManagedAccount)
         restored: ManagedAccount = cls.restore(self.originator_id, self.originator_version, state)
+        if restored.head != self.head:
+            raise SnapshotRefused("the snapshot's state names another chain head")
         return restored
 
     @property
@@ -355,12 +351,12 @@ class ManagedAccount(HoldsKeys, Aggregate):
     @property
     def council_payments(self) -> tuple[CouncilPayment, ...]:
         """Regular council payments in force within the recent window, in recording order."""
-        return tuple(sorted(self.funds.council_payments.values(), key=lambda p: p.version))
+        return tuple(self.funds.council_payment_records())
 
     @property
     def contributions(self) -> tuple[ContributionReceipt, ...]:
         """Contributions in force within the recent window, in recording order."""
-        return tuple(sorted(self.funds.contributions.values(), key=lambda c: c.version))
+        return tuple(self.funds.contribution_records())
 
     @property
     def first_payment_on(self) -> date | None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
@@ -29,11 +30,13 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from dpledger.domain import codec
 from dpledger.domain.chain import GENESIS, chained
+from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.events import AccountEvent, BankAccountEvent, NotCorrectable, money_in
+from dpledger.domain.funds import BANK_KEY_PREFIX, BankLineConfirmed
 from dpledger.domain.keys import HoldsKeys
 from dpledger.domain.money import Money
 from dpledger.domain.records import BankLineRecord, PendingBankLine
-from dpledger.domain.snapshots import SnapshotRefused, state_digest
+from dpledger.domain.snapshots import SnapshotRefused, seal_state, unseal_state
 from dpledger.domain.window import COMPACT_EVERY, window_start
 
 if TYPE_CHECKING:
@@ -110,22 +113,21 @@ class BankAccountSnapshot(Snapshot):
     def take(cls, aggregate: Any) -> BankAccountSnapshot:
         """The snapshot of ``aggregate`` as it is now."""
         assert isinstance(aggregate, BankAccount)
-        state = aggregate.dump()
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
-            state={**state, "state_digest": state_digest(state)},
+            state={"head": aggregate.head, **seal_state(aggregate.dump())},
         )
 
     def mutate(self, _: Any) -> BankAccount:
         """The bank account this snapshot holds; refused if it was altered."""
-        state = dict(self.state)
-        if state.pop("state_digest", None) != state_digest(state):
-            raise SnapshotRefused("the snapshot's state does not match its digest")
+        state = unseal_state(self.state)
         cls = resolve_topic(self.topic)
         restored: BankAccount = cls.restore(self.originator_id, self.originator_version, state)
+        if restored.head != self.head:
+            raise SnapshotRefused("the snapshot's state names another chain head")
         return restored
 
     @property
@@ -206,6 +208,15 @@ class BankAccount(HoldsKeys, Aggregate):
     def key(self) -> str:
         """The bank account's key (:func:`~dpledger.domain.bankids.bank_key`)."""
         return self.book.key
+
+    def line(self, key: str) -> BankLineRecord | None:
+        """The booked line with de-duplication key ``key``, if it is in the recent window."""
+        return self.book.lines.get(key)
+
+    @property
+    def pending(self) -> Mapping[str, PendingBankLine]:
+        """The bank's pending lines no booked line has settled yet, by key."""
+        return MappingProxyType(self.book.pending)
 
     def recent_lines(self) -> list[BankLineRecord]:
         """The booked lines of the recent window, by key."""
@@ -288,18 +299,23 @@ class StatementLineBooked(BankAccountEvent):
     reverses_line: str | None
 
     def evolve(self, bank: BankAccount) -> None:
-        """The line is in the book (and settles a pending line, and marks a reversed one)."""
+        """The line is in the book (and settles a pending line, and marks a reversed one).
+
+        A line booked before the recent window of the latest line (an old file imported late) is
+        not kept in the book: its key is in the key index, which is what de-duplication reads.
+        """
         book = bank.book
-        book.lines[self.line_key] = BankLineRecord(
-            key=self.line_key,
-            version=self.event_version or 0,
-            target_version=self.target_version or 0,
-            booking_date=self.booking_date,
-            amount=self.amount,
-            event_type=self.event_type or self.match,
-            bank_reference=self.bank_reference,
-            account_id=self.account_id,
-        )
+        if book.lines_through is None or self.booking_date >= window_start(book.lines_through):
+            book.lines[self.line_key] = BankLineRecord(
+                key=self.line_key,
+                version=self.event_version or 0,
+                target_version=self.target_version or 0,
+                booking_date=self.booking_date,
+                amount=self.amount,
+                event_type=self.event_type or self.match,
+                bank_reference=self.bank_reference,
+                account_id=self.account_id,
+            )
         if self.reverses_line is not None and self.reverses_line in book.lines:
             reversed_line = book.lines[self.reverses_line]
             book.lines[self.reverses_line] = BankLineRecord(
@@ -442,3 +458,44 @@ class PendingBankLinesSeen(AccountEvent):
     def describe(cls, details: Mapping[str, Any]) -> str:
         """``pending bank lines noted``."""
         return "pending bank lines noted"
+
+
+def legacy_pending(
+    events: Iterable[Any], settle_days: int
+) -> tuple[date | None, dict[str, PendingBankLine]] | None:
+    """The pending lines 0.1 left on a managed account, as 0.1 itself would have held them.
+
+    0.1 kept the bank's pending set on the account: each ``PendingBankLinesSeen`` replaced it,
+    and each event recorded from a booked bank line (idempotency key ``bank:<line key>``)
+    settled the pending line of its key, else the oldest one of the same signed amount dated up
+    to ``settle_days`` (the account's ``missing_payment_margin_days``) before it. ``events`` are
+    the account's events in order; returns ``(as_of, lines by key)``, or ``None`` when 0.1
+    never noted pending lines for it. An import compares a statement's pending lines with this
+    until the account's bank account has its own (see ``dpledger.application.bankimport``).
+    """
+    as_of: date | None = None
+    pending: dict[str, PendingBankLine] | None = None
+    for event in events:
+        if isinstance(event, PendingBankLinesSeen):
+            pending = {line.key: line for line in event.lines}
+            as_of = event.as_of
+            continue
+        key = getattr(event, "command_key", None)
+        if not pending or not isinstance(key, str) or not key.startswith(BANK_KEY_PREFIX):
+            continue
+        line_key = key[len(BANK_KEY_PREFIX) :]
+        if line_key in pending:
+            del pending[line_key]
+            continue
+        if isinstance(event, BankLineConfirmed):
+            amount = event.amount
+        else:
+            amount = Money(event.postings.effect_on(LedgerAccount.BANK))
+        for line in sorted(pending.values(), key=_pending_order):
+            if line.amount == amount and (
+                line.booking_date is None
+                or 0 <= (event.effective_date - line.booking_date).days <= settle_days
+            ):
+                del pending[line.key]
+                break
+    return None if pending is None else (as_of, pending)

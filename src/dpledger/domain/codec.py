@@ -26,6 +26,10 @@ from dpledger.domain.money import GBP, Money
 Encode = Callable[[Any], Any]
 Decode = Callable[[Any], Any]
 
+PLAIN = "plain"
+"""``Annotated[T, PLAIN]`` marks a field already held as JSON data (rows of ints and text): it is
+stored and read as it is, with no work per value. Big, hot parts of a state are kept so."""
+
 
 def encode(obj: Any) -> Any:
     """``obj`` (a dataclass instance) as plain data."""
@@ -43,6 +47,8 @@ def decode(cls: type[Any], data: Any) -> Any:
 def encoder(hint: Any) -> Encode:
     """The function that encodes values of type ``hint``."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _same if PLAIN in args[1:] else encoder(args[0])
     if origin in (typing.Union, types.UnionType):
         inner = [encoder(a) for a in args if a is not type(None)]
         if len(inner) != 1:
@@ -67,7 +73,7 @@ def encoder(hint: Any) -> Encode:
         return _same
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         names = [f.name for f in dataclasses.fields(hint)]
-        hints = typing.get_type_hints(hint)
+        hints = typing.get_type_hints(hint, include_extras=True)
         parts = [(n, encoder(hints[n])) for n in names]
         return lambda v: [fn(getattr(v, n)) for n, fn in parts]
     raise TypeError(f"no plain-data encoding for {hint!r}")
@@ -77,6 +83,8 @@ def encoder(hint: Any) -> Encode:
 def decoder(hint: Any) -> Decode:
     """The function that decodes values of type ``hint``."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _same if PLAIN in args[1:] else decoder(args[0])
     if origin in (typing.Union, types.UnionType):
         inner = [decoder(a) for a in args if a is not type(None)]
         one = inner[0]
@@ -101,7 +109,7 @@ def decoder(hint: Any) -> Decode:
     if hint in (int, str, bool, Any) or hint is type(None):
         return _same
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
+        hints = typing.get_type_hints(hint, include_extras=True)
         fields = list(dataclasses.fields(hint))
         parts = [decoder(hints[f.name]) for f in fields]
         cls: Any = hint

@@ -21,6 +21,7 @@ from pydantic import BeforeValidator
 
 from dpledger.domain.bounds import Amount, Day, Reference, Text
 from dpledger.domain.chart import LIABILITIES, LedgerAccount, Postings, SpendCategory
+from dpledger.domain.codec import PLAIN
 from dpledger.domain.commands import Command, Context, decides
 from dpledger.domain.errors import (
     InsufficientFunds,
@@ -50,13 +51,21 @@ BANK_KEY_PREFIX = "bank:"
 
 
 # ---------------------------------------------------------------------------- state
+Rows = Annotated[dict[str, list[Any]], PLAIN]
+"""Rows of plain values by version: a snapshot reads them with no work per row."""
+
+
 @dataclass(slots=True)
 class Funds:
-    """The money: balances, the bank day by day, and what a bank line may still confirm."""
+    """The money: balances, the bank day by day, and what a bank line may still confirm.
+
+    The collections that grow with activity within the window are kept as rows of plain values
+    (ISO dates, pence) rather than records, so that loading a snapshot costs one JSON parse.
+    """
 
     balances: dict[str, int] = field(default_factory=dict)
     """Ledger account code -> balance in pence, debit positive."""
-    bank_days: dict[str, int] = field(default_factory=dict)
+    bank_days: Annotated[dict[str, int], PLAIN] = field(default_factory=dict)
     """ISO day -> the bank's net movement that day, for the days from :attr:`kept_from`."""
     bank_before: int = 0
     """The bank's net movement over the days before :attr:`kept_from`."""
@@ -64,16 +73,18 @@ class Funds:
     """The first day kept day by day (``None``: every day is)."""
     last_day: date | None = None
     """The latest day the bank moved."""
-    council_payments: dict[str, CouncilPayment] = field(default_factory=dict)
-    """Regular council payments in force within the window, by version."""
+    council_payments: Rows = field(default_factory=dict)
+    """Regular council payments in force within the window: version -> [ISO date, pence, ISO
+    period start or None, ISO period end or None]."""
     first_payment_on: date | None = None
     """The date of the first regular council payment."""
-    contributions: dict[str, ContributionReceipt] = field(default_factory=dict)
-    """Contributions in force within the window, by version."""
+    contributions: Rows = field(default_factory=dict)
+    """Contributions in force within the window: version -> [ISO date, pence, reference]."""
     contributions_before: int = 0
     """Pence of the contributions in force received before the window."""
-    unconfirmed: dict[str, BankMovement] = field(default_factory=dict)
-    """Money recorded by hand within the window that no bank line has confirmed, by version."""
+    unconfirmed: Rows = field(default_factory=dict)
+    """Money recorded by hand within the window that no bank line has confirmed:
+    version -> [event type, ISO date, signed pence, bank reference]."""
 
     @classmethod
     def empty(cls) -> Funds:
@@ -84,34 +95,33 @@ class Funds:
     def post(self, event: AccountEvent) -> None:
         """Apply ``event``'s postings (every event, before its own effect)."""
         change = 0
+        touches_bank = False
         for line in event.postings:
             code, pence = line.account.value, line.amount.pence
             self.balances[code] = self.balances.get(code, 0) + pence
             if line.account is LedgerAccount.BANK:
                 change += pence
-        if not any(line.account is LedgerAccount.BANK for line in event.postings):
+                touches_bank = True
+        if not touches_bank:
             return
         day = event.effective_date
+        iso = day.isoformat()
         if self.kept_from is not None and day < self.kept_from:
             self.bank_before += change
         else:
-            iso = day.isoformat()
             self.bank_days[iso] = self.bank_days.get(iso, 0) + change
         if self.last_day is None or day > self.last_day:
             self.last_day = day
         key = event.command_key
         from_bank = key is not None and key.startswith(BANK_KEY_PREFIX)
         if change and event.awaits_bank_line and not from_bank:
-            version = event.originator_version
             reference = getattr(event, "bank_reference", None)
-            self.unconfirmed[str(version)] = BankMovement(
-                version,
+            self.unconfirmed[str(event.originator_version)] = [
                 type(event).__name__,
-                day,
-                Money(change),
+                iso,
+                change,
                 reference if isinstance(reference, str) else None,
-                None,
-            )
+            ]
 
     def forget(self, version: int, event_type: str, fields: Mapping[str, Any]) -> None:
         """A correction reversed event ``version``: it no longer awaits a bank line, pays a due
@@ -133,13 +143,13 @@ class Funds:
         if self.kept_from is None or cutoff > self.kept_from:
             self.kept_from = cutoff
         self.council_payments = {
-            v: p for v, p in self.council_payments.items() if _covers_until(p) >= cutoff
+            v: row for v, row in self.council_payments.items() if _covers_until(row) >= iso
         }
-        for version, receipt in list(self.contributions.items()):
-            if receipt.effective_date < cutoff:
-                self.contributions_before += receipt.amount.pence
+        for version, row in list(self.contributions.items()):
+            if row[0] < iso:
+                self.contributions_before += row[1]
                 del self.contributions[version]
-        self.unconfirmed = {v: m for v, m in self.unconfirmed.items() if m.effective_date >= cutoff}
+        self.unconfirmed = {v: row for v, row in self.unconfirmed.items() if row[1] >= iso}
 
     # ------------------------------------------------------------ queries
     def balance(self, account: LedgerAccount) -> Money:
@@ -213,6 +223,30 @@ class Funds:
                         fix="pay or reverse no more than is owed",
                     )
 
+    def council_payment_records(self) -> list[CouncilPayment]:
+        """The regular council payments of the window, in recording order."""
+        return [
+            CouncilPayment(
+                int(v),
+                date.fromisoformat(day),
+                Money(pence),
+                None if start is None else date.fromisoformat(start),
+                None if end is None else date.fromisoformat(end),
+            )
+            for v, (day, pence, start, end) in sorted(
+                self.council_payments.items(), key=lambda item: int(item[0])
+            )
+        ]
+
+    def contribution_records(self) -> list[ContributionReceipt]:
+        """The contributions of the window, in recording order."""
+        return [
+            ContributionReceipt(int(v), date.fromisoformat(day), Money(pence), reference)
+            for v, (day, pence, reference) in sorted(
+                self.contributions.items(), key=lambda item: int(item[0])
+            )
+        ]
+
     def paid_in_advance(self, policy: AccountPolicy, end_date: date | None = None) -> Money:
         """Council payments for days after ``end_date`` (default: the policy's end date).
 
@@ -223,7 +257,7 @@ class Funds:
         if end is None:
             return Money(0)
         periods = []
-        for payment in self.council_payments.values():
+        for payment in self.council_payment_records():
             start = payment.period_start or payment.effective_date
             stop = payment.period_end or _default_period_end(start, policy.frequency)
             periods.append((start, stop, payment.amount))
@@ -232,18 +266,24 @@ class Funds:
     def unconfirmed_movements(self, amount: Money, around: date, days: int) -> list[BankMovement]:
         """The movements recorded by hand, not yet confirmed by a bank line, of ``amount``
         (signed) and dated at most ``days`` from ``around``, in recording order."""
-        first, last = around - timedelta(days=days), around + timedelta(days=days)
+        # Compare the stored pence and ISO dates first: building every record would cost more.
+        first = (around - timedelta(days=days)).isoformat()
+        last = (around + timedelta(days=days)).isoformat()
         return [
-            m
-            for m in self.unconfirmed.values()
-            if m.amount == amount and first <= m.effective_date <= last
+            BankMovement(int(v), kind, date.fromisoformat(day), Money(pence), reference, None)
+            for v, (kind, day, pence, reference) in sorted(
+                self.unconfirmed.items(), key=lambda item: int(item[0])
+            )
+            if pence == amount.pence and first <= day <= last
         ]
 
     def received_by(self, day: date) -> int:
         """Pence of contributions received up to ``day`` (the window's, and all before it)."""
-        return self.contributions_before + sum(
-            c.amount.pence for c in self.contributions.values() if c.effective_date <= day
+        iso = day.isoformat()
+        within: int = sum(
+            int(pence) for row_day, pence, _ in self.contributions.values() if row_day <= iso
         )
+        return self.contributions_before + within
 
 
 def _default_period_end(start: date, frequency: PaymentFrequency) -> date:
@@ -252,8 +292,10 @@ def _default_period_end(start: date, frequency: PaymentFrequency) -> date:
     return start + timedelta(days=27)
 
 
-def _covers_until(payment: CouncilPayment) -> date:
-    return payment.period_end or payment.effective_date + timedelta(days=31)
+def _covers_until(row: list[Any]) -> str:
+    # The last day a council payment row pays for (ISO): its period's end, else a month on.
+    day, _, _, end = row
+    return str(end) if end else (date.fromisoformat(day) + timedelta(days=31)).isoformat()
 
 
 # ---------------------------------------------------------------------------- shared
@@ -348,13 +390,12 @@ class CouncilPaymentReceived(AccountEvent):
     def evolve(self, account: ManagedAccount) -> None:
         """A payment that settles a due date of the schedule."""
         funds = account.funds
-        funds.council_payments[str(self.originator_version)] = CouncilPayment(
-            self.originator_version,
-            self.effective_date,
-            self.amount,
-            self.period_start,
-            self.period_end,
-        )
+        funds.council_payments[str(self.originator_version)] = [
+            self.effective_date.isoformat(),
+            self.amount.pence,
+            None if self.period_start is None else self.period_start.isoformat(),
+            None if self.period_end is None else self.period_end.isoformat(),
+        ]
         if funds.first_payment_on is None or self.effective_date < funds.first_payment_on:
             funds.first_payment_on = self.effective_date
 
@@ -403,9 +444,11 @@ class ContributionReceived(AccountEvent):
 
     def evolve(self, account: ManagedAccount) -> None:
         """A contribution towards what is due."""
-        account.funds.contributions[str(self.originator_version)] = ContributionReceipt(
-            self.originator_version, self.effective_date, self.amount, self.bank_reference
-        )
+        account.funds.contributions[str(self.originator_version)] = [
+            self.effective_date.isoformat(),
+            self.amount.pence,
+            self.bank_reference,
+        ]
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
@@ -562,8 +605,8 @@ def confirm_movement(
     """Record that a booked bank line of ``amount`` (signed) confirms event ``version``, a
     movement recorded by hand that no bank line has confirmed yet."""
     check_writable(account, ctx)
-    movement = account.funds.unconfirmed.get(str(version))
-    if movement is None or movement.amount != amount:
+    row = account.funds.unconfirmed.get(str(version))
+    if row is None or row[2] != amount.pence:
         raise InvalidTransition(
             f"event {version} is not a recorded movement of {amount} awaiting its bank line",
             account_id=account.account_id,
@@ -574,8 +617,8 @@ def confirm_movement(
         BankLineConfirmed,
         Postings(),
         line_key=line_key,
-        matched_version=movement.version,
-        matched_type=movement.event_type,
+        matched_version=version,
+        matched_type=row[0],
         amount=amount,
         description=description,
     )
