@@ -1,9 +1,12 @@
 """dpledger: an event-sourced, double-entry accounting core for Direct Payment managed accounts.
 
-``from dpledger import Ledger, Money`` is the public entry point; errors live in
-:mod:`dpledger.errors` and hypothesis strategies in :mod:`dpledger.testing`.
+``from dpledger import Ledger, Money`` is the public entry point; commands as data live in
+:mod:`dpledger.commands`, errors in :mod:`dpledger.errors` and hypothesis strategies in
+:mod:`dpledger.testing`.
 """
 
+from dpledger.application.batch import BatchReport
+from dpledger.domain.alerts import Alert
 from dpledger.domain.chart import LedgerAccount, SpendCategory
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
@@ -13,7 +16,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccountPolicy",
+    "Alert",
     "AccountState",
+    "BatchReport",
     "Ledger",
     "LedgerAccount",
     "Money",
