@@ -13,51 +13,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
 
 import structlog
 import typer
 
-from dpledger import __version__
+from dpledger.cli.app import USAGE_ERROR as _USAGE_ERROR
+from dpledger.cli.app import app
 from dpledger.cli.common import EXIT_REFUSED, err
 from dpledger.errors import DpledgerError
-
-# typer 0.26+ vendors click; its usage errors share this base whichever click they come from.
-_USAGE_ERROR: type[Exception] = next(
-    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
-)
-
-app = typer.Typer(
-    name="dpledger",
-    help="Event-sourced double-entry ledger for Direct Payment managed accounts: replay, "
-    "audit, verify, import and export. Run `dpledger COMMAND --help` for each command's "
-    "options and an example.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"dpledger {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _root(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log each command (key=value lines on stderr).")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Event-sourced double-entry ledger for Direct Payment managed accounts."""
-    # main() has already configured logging (it lifts --verbose from anywhere on the line).
 
 
 def configure_logging(*, verbose: bool) -> None:
@@ -79,7 +42,7 @@ def configure_logging(*, verbose: bool) -> None:
     )
 
 
-# Registers the commands on ``app`` (imported for that effect, after ``app`` exists).
+# Registers the commands on ``app`` (imported for that effect).
 from dpledger.cli import audit, files  # noqa: E402
 
 __all__ = ["app", "audit", "files", "main"]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from dpledger import Ledger
-from dpledger.cli import app
+from dpledger.cli.app import app
 from dpledger.cli.common import (
     EXIT_ATTENTION,
     EXIT_BROKEN,

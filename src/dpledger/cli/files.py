@@ -15,7 +15,7 @@ import typer
 from dpledger import Ledger
 from dpledger.adapters.interchange.jsonl import ImportSummary
 from dpledger.adapters.store import store_environment
-from dpledger.cli import app
+from dpledger.cli.app import app
 from dpledger.cli.audit import AccountArg, FromOption, KnownAtOption, ToOption, _period
 from dpledger.cli.common import (
     EXIT_OK,
