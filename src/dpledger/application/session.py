@@ -37,6 +37,7 @@ from dpledger.domain.events import AccountEvent, command_index_key
 from dpledger.domain.keys import KeyRecord, index_changes
 from dpledger.domain.lifecycle import OpenAccount
 from dpledger.domain.money import Money
+from dpledger.domain.records import invoice_key
 from dpledger.domain.registry import ALERT_RULES, decision_for
 from dpledger.log import get_logger
 
@@ -244,7 +245,13 @@ class Session:
             event_type=type(event).__name__,
             version=prior.version,
         )
-        return Receipt(account_id, prior.version, event, replayed=True)
+        alerts: tuple[Alert, ...] = ()
+        account = self.accounts.get(account_id)
+        if command.raises_alerts and account is not None:
+            # The first response may have been lost: say again what still holds about it.
+            subjects = _subjects(event)
+            alerts = tuple(a for a in _alerts(account) if a.subject in subjects)
+        return Receipt(account_id, prior.version, event, replayed=True, alerts=alerts)
 
     # ------------------------------------------------------------ saving
     def save(self) -> int:
@@ -298,6 +305,18 @@ class Session:
 
 def _alerts(account: ManagedAccount) -> list[Alert]:
     return [alert for rule in ALERT_RULES for alert in rule(account)]
+
+
+def _subjects(event: Any) -> set[str]:
+    """What alerts about ``event``'s document are about: its invoice, or its period."""
+    found = set()
+    agency, number = getattr(event, "agency_id", None), getattr(event, "invoice_number", None)
+    if isinstance(agency, str) and isinstance(number, str):
+        found.add(invoice_key(agency, number))
+    start, end = getattr(event, "period_start", None), getattr(event, "period_end", None)
+    if start is not None and end is not None:
+        found |= {f"{kind}:{start.isoformat()}..{end.isoformat()}" for kind in ("agency", "pa")}
+    return found
 
 
 def _alert_keys(account: ManagedAccount) -> set[tuple[str, str]]:

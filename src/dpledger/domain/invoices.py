@@ -664,7 +664,7 @@ def _can_uncredit(account: ManagedAccount, target: Any) -> None:
     owed_when_credited = bool(target.postings)
     if owed_when_credited != (invoice.status in (InvoiceStatus.APPROVED, InvoiceStatus.PAID)):
         raise InvalidTransition(
-            f"invoice {invoice.invoice_number} was {'not ' if owed_when_credited else ''}"
+            f"invoice {invoice.invoice_number} was {'' if owed_when_credited else 'not '}"
             f"approved when the credit note came and is {invoice.status.value} now",
             account_id=account.account_id,
             fix="put the invoice back as it was first (correct its approval or dispute)",
@@ -762,10 +762,15 @@ def rate_alerts(account: ManagedAccount) -> list[Alert]:
         if agreed is None or invoice.rate <= agreed:
             continue
         difference = invoice.hours * (invoice.rate.pence - agreed.pence)
-        over = int(difference.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        over -= invoice.credited.pence
+        billed_over = int(difference.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        over = billed_over - invoice.credited.pence
         if over <= 0:
             continue
+        credited = (
+            f" ({Money(billed_over)} billed above it, {invoice.credited} credited so far)"
+            if invoice.credited.is_positive()
+            else ""
+        )
         agency = book.agencies.get(invoice.agency_id)
         name = f"{agency.name} ({invoice.agency_id})" if agency else invoice.agency_id
         found.append(
@@ -783,7 +788,8 @@ def rate_alerts(account: ManagedAccount) -> list[Alert]:
                 f"{name} invoice {invoice.invoice_number} bills {invoice.hours} hours at "
                 f"{invoice.rate} an hour, above the agreed {agreed} for "
                 f"{invoice.period_start} to {invoice.period_end}: an overcharge of "
-                f"{Money(over)}. Ask the agency for a credit note, or dispute the invoice.",
+                f"{Money(over)}{credited}. Ask the agency for a credit note, or dispute the "
+                "invoice.",
             )
         )
     return found
