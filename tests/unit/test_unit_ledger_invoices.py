@@ -40,7 +40,7 @@ def test_register_agency(funded: Any) -> None:
     with pytest.raises(InvalidTransition, match="already registered") as caught:
         funded.agency("AG-1")
     assert caught.value.account_id == "DP-1"
-    assert caught.value.fix == "use the existing agency id"
+    assert caught.value.fix == "use the existing agency id; agree a new rate with agree_agency_rate"
 
 
 def test_invoice_received_is_not_owed_until_approved(agency: Any) -> None:

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 
 from dpledger.domain.errors import ValidationError
 from dpledger.domain.money import GBP, Money
@@ -131,7 +131,9 @@ def check_day(value: date, field: str) -> date:
         raise ValidationError(
             f"{value} is outside the dates dpledger keeps ({EARLIEST_DATE} to {LATEST_DATE})",
             field=field,
-            fix="check the year: no Direct Payment is older than April 1997",
+            fix="check the year: no Direct Payment is older than April 1997"
+            if value < EARLIEST_DATE
+            else f"check the year: no plan runs past {LATEST_DATE}",
         )
     return value
 
@@ -139,7 +141,11 @@ def check_day(value: date, field: str) -> date:
 def check_text(value: object, field: str, *, limit: int = MAX_TEXT) -> str:
     """One line of printable text, 1 to ``limit`` characters once stripped; returns it stripped."""
     if not isinstance(value, str):
-        raise ValidationError(f"must be text, got {type(value).__name__}", field=field)
+        raise ValidationError(
+            f"must be text, got {type(value).__name__}",
+            field=field,
+            fix=f"pass the {field} as text",
+        )
     text = value.strip()
     if not text:
         raise ValidationError("must not be blank", field=field, fix=f"give a {field}")
@@ -157,7 +163,9 @@ def check_key(value: object, field: str = "idempotency_key") -> str:
     """An idempotency key: 1 to :data:`MAX_KEY` printable characters, kept exactly as given."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_KEY:
         raise ValidationError(
-            f"must be a non-blank string of at most {MAX_KEY} characters", field=field
+            f"must be a non-blank string of at most {MAX_KEY} characters",
+            field=field,
+            fix="use the bank's transaction id or your request id as it is printed",
         )
     if not value.isprintable() or _BIDI.intersection(value):
         raise ValidationError(
@@ -170,7 +178,8 @@ def check_key(value: object, field: str = "idempotency_key") -> str:
 
 def check_identifier(value: object, field: str) -> str:
     """A caller-chosen id: 1-64 letters, digits and ``._:-``, starting with a letter or digit."""
-    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+    # fullmatch: ``$`` alone would let a trailing newline through.
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         raise ValidationError(
             f"{value!r} is not a valid id",
             field=field,
@@ -211,7 +220,11 @@ def to_hours(value: object, field: str = "hours") -> Decimal:
         else:
             if number.is_finite():
                 return check_hours(number, field)
-    raise ValidationError(f"{value!r} is not a number", field=field)
+    raise ValidationError(
+        f"{value!r} is not a number",
+        field=field,
+        fix="pass hours as a Decimal or str such as '37.5'",
+    )
 
 
 def clean_text(value: str, limit: int = MAX_TEXT) -> str:
@@ -250,7 +263,11 @@ def _amount_or_zero(value: Any) -> Money:
 
 
 def _text(limit: int) -> Any:
-    return BeforeValidator(lambda value: check_text(value, "text", limit=limit))
+    # The field's own name, so a blank one asks for "a reason", not "a text".
+    def check(value: Any, info: ValidationInfo) -> str:
+        return check_text(value, info.field_name or "text", limit=limit)
+
+    return BeforeValidator(check)
 
 
 Amount = Annotated[Money, BeforeValidator(_amount)]
@@ -276,7 +293,11 @@ Hours = Annotated[Decimal, BeforeValidator(lambda value: to_hours(value))]
 def check_version(value: object, field: str = "version") -> int:
     """An event version: a whole number from 1 to :data:`MAX_VERSION` (never ``True``)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
-        raise ValidationError("must be a positive event version", field=field)
+        raise ValidationError(
+            "must be a positive event version",
+            field=field,
+            fix="name an event version from the account's history (Ledger.events)",
+        )
     return value
 
 

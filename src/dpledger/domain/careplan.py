@@ -15,10 +15,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import ValidationInfo, field_validator
+
 from dpledger.domain.alerts import Alert
 from dpledger.domain.bounds import Hours
 from dpledger.domain.chart import NO_POSTINGS
 from dpledger.domain.commands import Command, Context, decides
+from dpledger.domain.errors import ValidationError
 from dpledger.domain.events import AccountEvent, NotCorrectable
 from dpledger.domain.lifecycle import check_writable
 from dpledger.domain.records import InvoiceStatus
@@ -72,6 +75,10 @@ class CarePlan:
         return total.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
+HOURS_IN_A_WEEK = Decimal(7 * 24)
+"""No plan provides more hours of one kind of support a week than a week has."""
+
+
 class AgreeCarePlan(Command):
     """Agree the care plan's weekly hours of agency and PA support, from ``effective_date``."""
 
@@ -79,6 +86,17 @@ class AgreeCarePlan(Command):
     raises_alerts: ClassVar[bool] = True
     agency_hours_per_week: Hours
     pa_hours_per_week: Hours
+
+    @field_validator("agency_hours_per_week", "pa_hours_per_week")
+    @classmethod
+    def _within_a_week(cls, hours: Decimal, info: ValidationInfo) -> Decimal:
+        if hours > HOURS_IN_A_WEEK:
+            raise ValidationError(
+                f"{hours} hours a week is more than the {HOURS_IN_A_WEEK} a week has",
+                field=str(info.field_name),
+                fix="give the plan's hours for one week",
+            )
+        return hours
 
 
 class CarePlanAgreed(AccountEvent):

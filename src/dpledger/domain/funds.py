@@ -128,7 +128,13 @@ class Funds:
         date or counts as a contribution."""
         key = str(version)
         self.unconfirmed.pop(key, None)
-        self.council_payments.pop(key, None)
+        payment = self.council_payments.pop(key, None)
+        first = self.first_payment_on
+        if payment is not None and first is not None and payment[0] == first.isoformat():
+            # The first payment in force dates the first review, as in 0.1: when it is
+            # corrected, the next one in force (of those the window keeps) takes its place.
+            kept = min((row[0] for row in self.council_payments.values()), default=None)
+            self.first_payment_on = None if kept is None else date.fromisoformat(kept)
         gone = self.contributions.pop(key, None)
         amount = fields.get("amount")
         if gone is None and event_type == "ContributionReceived" and isinstance(amount, Money):
