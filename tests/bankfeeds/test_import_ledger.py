@@ -4,6 +4,11 @@ The account ``DP-1`` is opened on 2026-04-06 with a budget of £100.00 a week gr
 week contribution (net basis, four-weekly): £320.00 council payments due every 28 days from
 2026-04-06, £80.00 contributions. The statements are written by the small builders here (a
 Lloyds CSV export and camt.053), so each test shows the lines it imports.
+
+The money is recorded on the managed account by the same commands a hand entry runs; the lines,
+pending lines and stated balances are on the bank account the statement names (its own
+aggregate: :func:`bank_of`). The first identified statement names that bank account on the
+managed account (``BankAccountNamed``, version 3 here), before the lines' events.
 """
 
 from __future__ import annotations
@@ -16,12 +21,18 @@ from typing import Any
 import pytest
 
 from dpledger import Ledger, LedgerAccount, Money
+from dpledger.application.session import Session
+from dpledger.domain.bank import BankAccount, bank_account_uuid
 from dpledger.domain.records import OutgoingStatus, SuspenseStatus
 from dpledger.errors import BankFileError, IdempotencyConflict, InvalidTransition
 
 ACCOUNT = "DP-1"
 ACTOR = "importer-1"
 OPENED = "2026-04-06"
+LLOYDS = "30-99-50 12345678"
+"""The bank account of :func:`lloyds_csv`'s rows."""
+NATWEST = "60-16-13 31926819"
+"""The bank account of :func:`camt`'s statements (the IBAN GB29NWBK60161331926819)."""
 
 
 # ----------------------------------------------------------------------------- builders
@@ -143,6 +154,20 @@ def version(ledger: Ledger) -> int:
     return ledger.account(ACCOUNT).version
 
 
+def bank_of(ledger: Ledger, account_id: str = ACCOUNT) -> BankAccount:
+    """The bank account the account's money is held in, as stored."""
+    key = ledger.account(account_id).bank_account
+    assert key is not None, "the account has named no bank account"
+    bank = Session(ledger.application).bank(key)
+    assert bank is not None, f"bank account {key} is not stored"
+    return bank
+
+
+def bank_events(ledger: Ledger, key: str) -> list[Any]:
+    """Every stored event of the bank account ``key``."""
+    return list(ledger.application.events.get(bank_account_uuid(key)))
+
+
 APRIL = [
     ("2026-04-06", "KENT CC DIRECT PAYMENT", 32000, 32000),
     ("2026-04-07", "SO P77 CONTRIBUTION", 8000, 40000),
@@ -176,13 +201,22 @@ def test_a_statement_is_matched_line_by_line_with_reasons(ledger: Ledger, write:
     assert state.balances[LedgerAccount.SUSPENSE] == Money("-12.34")
     assert state.balances[LedgerAccount.UNEXPLAINED_OUTGOING] == Money("160.00")
     held = ledger.unexplained_outgoings(ACCOUNT)
-    assert sorted(held) == ["U5", "U6"]
+    assert sorted(held) == ["U6", "U7"]  # versions 6 and 7: BankAccountNamed is version 3
     assert all(item.status is OutgoingStatus.HELD for item in held.values())
     assert {item.description for item in held.values()} == {"PA WAGES"}
-    # the reason is stored on the event itself, for auditors
+    # the statement named the bank account, before the lines' events
     events = ledger.events(ACCOUNT)
-    assert "council payment due" in str(events[2].reason)
-    assert str(events[2].command_key).startswith("bank:fp:")
+    assert type(events[2]).__name__ == "BankAccountNamed"
+    assert ledger.account(ACCOUNT).bank_account == LLOYDS
+    # the reason is stored on the event itself, for auditors
+    assert "council payment due" in str(events[3].reason)
+    assert str(events[3].command_key).startswith("bank:fp:")
+    # the bank account holds each line, naming the account's event that recorded its money
+    bank = bank_of(ledger)
+    assert report.bank_account == LLOYDS
+    assert sorted((r.version, r.account_id) for r in bank.recent_lines()) == [
+        (v, ACCOUNT) for v in range(4, 9)
+    ]
 
 
 def test_the_same_file_twice_records_nothing_new(ledger: Ledger, write: Any) -> None:
@@ -197,6 +231,9 @@ def test_the_same_file_twice_records_nothing_new(ledger: Ledger, write: Any) -> 
     assert len(again.already_imported) == 5
     assert "Nothing new" in again.render()
     assert ledger.load(ACCOUNT) == before
+    # nothing on the bank account either
+    assert again.bank_version_after == again.bank_version_before == first.bank_version_after
+    assert len(bank_events(ledger, LLOYDS)) == first.bank_version_after
 
 
 def test_overlapping_statements_import_each_line_once(ledger: Ledger, write: Any) -> None:
@@ -206,7 +243,7 @@ def test_overlapping_statements_import_each_line_once(ledger: Ledger, write: Any
     assert len(report.already_imported) == 2
     assert len(report.recorded) == 1
     assert ledger.bank_balance(ACCOUNT) == Money("252.34")
-    assert len(ledger.load(ACCOUNT).bank_lines) == 5
+    assert len(bank_of(ledger).recent_lines()) == 5
 
 
 def test_two_identical_wage_payments_on_one_day_both_survive(ledger: Ledger, write: Any) -> None:
@@ -214,9 +251,9 @@ def test_two_identical_wage_payments_on_one_day_both_survive(ledger: Ledger, wri
     ledger.import_bank_file(ACCOUNT, write("a.csv", lloyds_csv(same)), actor=ACTOR)
     ledger.import_bank_file(ACCOUNT, write("again.csv", lloyds_csv(same)), actor=ACTOR)
 
-    lines = ledger.load(ACCOUNT).bank_lines
+    lines = bank_of(ledger).recent_lines()
     assert len(lines) == 2
-    assert sorted(key[-2:] for key in lines) == ["#0", "#1"]
+    assert sorted(line.key[-2:] for line in lines) == ["#0", "#1"]
     assert ledger.bank_balance(ACCOUNT) == Money("-160.00")  # the bank is the truth
 
 
@@ -327,10 +364,12 @@ def test_a_debit_confirms_a_payment_recorded_by_hand(ledger: Ledger, write: Any)
     assert "2 day(s) apart" in line.reason
     assert "reference 'BACS-77' matches" in line.reason
     assert ledger.bank_balance(ACCOUNT) == Money("800.00")  # nothing posted twice
-    account = ledger.load(ACCOUNT)
-    assert account.bank_lines["ref:D1"].target_version == paid.version
+    record = bank_of(ledger).line("ref:D1")
+    assert record is not None
+    assert record.target_version == paid.version
+    assert record.version == line.version
     # confirmed: no longer among the movements a bank line could still confirm
-    assert str(paid.version) not in account.bank_movements
+    assert str(paid.version) not in ledger.load(ACCOUNT).funds.unconfirmed
 
 
 def test_wages_hmrc_and_pension_are_matched_from_the_bank(ledger: Ledger, write: Any) -> None:
@@ -379,21 +418,50 @@ def test_a_pending_line_is_remembered_then_replaced_by_its_booked_line(
     pending = camt([Entry(-6000, "2026-04-08", text="CARD SHOP", status="PDNG")])
     report = ledger.import_bank_file(ACCOUNT, write("p.xml", pending), actor=ACTOR)
     assert report.pending_changed
+    assert not report.nothing_new
     assert [line.status for line in report.lines] == ["pending"]
-    account = ledger.load(ACCOUNT)
-    assert len(account.pending_bank_lines) == 1
-    assert account.bank_balance == Money(0)  # pending lines post nothing
+    (noted,) = bank_of(ledger).pending.values()
+    assert (noted.amount, noted.description) == (Money("-60.00"), "CARD SHOP")
+    assert ledger.bank_balance(ACCOUNT) == Money(0)  # pending lines post nothing
     again = ledger.import_bank_file(ACCOUNT, write("p.xml", pending), actor=ACTOR)
     assert again.nothing_new
+    assert not again.pending_changed
 
     booked = camt([Entry(-6000, "2026-04-09", ref="B-1", text="CARD SHOP")])
     ledger.import_bank_file(ACCOUNT, write("b.xml", booked), actor=ACTOR)
 
-    account = ledger.load(ACCOUNT)
-    assert dict(account.pending_bank_lines) == {}
-    assert account.bank_balance == Money("-60.00")
+    assert dict(bank_of(ledger).pending) == {}
+    assert ledger.bank_balance(ACCOUNT) == Money("-60.00")
     # the older pending file again changes nothing: the booked line settled it
     assert ledger.import_bank_file(ACCOUNT, write("p.xml", pending), actor=ACTOR).nothing_new
+
+
+def test_a_later_statement_replaces_pending_lines_only_for_the_days_it_covers(
+    ledger: Ledger, write: Any
+) -> None:
+    seen = camt(
+        [
+            Entry(-6000, "2026-04-08", text="CARD SHOP", status="PDNG"),
+            Entry(-700, "2026-04-12", text="CAFE", status="PDNG"),
+        ]
+    )
+    ledger.import_bank_file(ACCOUNT, write("p.xml", seen), actor=ACTOR)
+    assert sorted(p.description for p in bank_of(ledger).pending.values()) == ["CAFE", "CARD SHOP"]
+
+    # booked lines from 2026-04-10 on: the bank would list CAFE if it were still pending, but
+    # this statement says nothing of 2026-04-08
+    later = camt([Entry(-100, "2026-04-10", ref="F1"), Entry(-200, "2026-04-14", ref="F2")])
+    report = ledger.import_bank_file(ACCOUNT, write("later.xml", later), actor=ACTOR)
+    assert report.pending_changed
+    assert [p.description for p in bank_of(ledger).pending.values()] == ["CARD SHOP"]
+    assert ledger.import_bank_file(ACCOUNT, write("later.xml", later), actor=ACTOR).nothing_new
+    assert ledger.import_bank_file(ACCOUNT, write("p.xml", seen), actor=ACTOR).nothing_new
+
+    # a later statement that lists pending lines lists all there are: it replaces the set
+    newest = camt([Entry(-50, "2026-04-20", text="BUS", status="PDNG")])
+    assert ledger.import_bank_file(ACCOUNT, write("n.xml", newest), actor=ACTOR).pending_changed
+    assert [p.description for p in bank_of(ledger).pending.values()] == ["BUS"]
+    assert bank_of(ledger).book.pending_as_of.isoformat() == "2026-04-20"  # type: ignore[union-attr]
 
 
 def test_a_bank_reversal_reverses_the_original_line(ledger: Ledger, write: Any) -> None:
@@ -411,7 +479,9 @@ def test_a_bank_reversal_reverses_the_original_line(ledger: Ledger, write: Any) 
     assert account.bank_balance == Money(0)
     assert item is not None
     assert account.unexplained_outgoings[item].status is OutgoingStatus.REVERSED
-    assert account.bank_lines["ref:DD-1"].reversed_by == line.version
+    original = bank_of(ledger).line("ref:DD-1")
+    assert original is not None
+    assert original.reversed_by == line.version
     assert account.balance(LedgerAccount.UNEXPLAINED_OUTGOING) == Money(0)
 
 
@@ -429,9 +499,17 @@ def test_a_line_older_than_the_reversal_window_is_still_never_imported_twice(wri
         ledger.import_bank_file(ACCOUNT, old, actor=ACTOR)
         new = camt([Entry(-500, "2025-06-01", ref="N-1", text="FEE")])
         ledger.import_bank_file(ACCOUNT, write("new.xml", new), actor=ACTOR)
-        assert set(ledger.load(ACCOUNT).bank_lines) == {"ref:N-1"}  # DD-1 is 508 days older
+        # DD-1 is 508 days older than N-1: the bank account keeps only the recent window
+        assert [r.key for r in bank_of(ledger).recent_lines()] == ["ref:N-1"]
 
-        assert ledger.import_bank_file(ACCOUNT, old, actor=ACTOR).nothing_new
+        again = ledger.import_bank_file(ACCOUNT, old, actor=ACTOR)
+        assert again.nothing_new
+        (line,) = again.lines  # its event: 1 opened, 2 budget, 3 bank account named, 4 it
+        assert (line.status, line.version, line.reason) == (
+            "already imported",
+            4,
+            "recorded before (event 4)",
+        )
         changed = camt([Entry(-2002, "2024-01-10", ref="DD-1", text="GYM")])
         with pytest.raises(IdempotencyConflict, match="bank line ref:DD-1 was imported before"):
             ledger.import_bank_file(ACCOUNT, write("changed.xml", changed), actor=ACTOR)
@@ -462,7 +540,12 @@ def test_statement_balances_are_assertions_and_differences_are_breaks(
     assert "BREAK 2026-04-06" in report.render()
     account = ledger.load(ACCOUNT)
     assert account.bank_balance_on(found.effective_date) == Money("320.00")
-    assert [a.balance for a in account.balance_assertions] == [Money("325.00")]
+    stated = [e for e in bank_events(ledger, NATWEST) if type(e).__name__ == "BankBalanceStated"]
+    assert [(e.effective_date.isoformat(), e.balance) for e in stated] == [
+        ("2026-04-06", Money("325.00"))
+    ]
+    # the same file again states nothing new
+    assert ledger.import_bank_file(ACCOUNT, write("s.xml", data), actor=ACTOR).nothing_new
     # the missing £5.00 arrives as a back-dated entry: the break goes away by itself
     ledger.receive_unexpected_income(
         ACCOUNT, amount="5.00", description="interest", effective_date=OPENED, actor=ACTOR
@@ -550,23 +633,29 @@ def _round_trip(url: str, tmp_path: Path) -> None:
         open_account(first)
         first.import_bank_file(ACCOUNT, path, actor=ACTOR)
         written = first.events(ACCOUNT)
+        bank_written = bank_events(first, NATWEST)
         state = first.load(ACCOUNT)
+        bank = bank_of(first)
+        breaks = first.reconciliation_breaks(ACCOUNT)
     with Ledger(url) as second:
         assert second.events(ACCOUNT) == written
+        assert bank_events(second, NATWEST) == bank_written
         again = second.load(ACCOUNT)
-        assert again.bank_lines == state.bank_lines
         assert again.unexplained_outgoings == state.unexplained_outgoings
-        assert again.pending_bank_lines == state.pending_bank_lines
-        assert again.reconciliation_breaks() == state.reconciliation_breaks()
-        assert again.bank_movements == state.bank_movements
+        assert again.funds == state.funds
+        assert bank_of(second).book == bank.book
+        assert second.reconciliation_breaks(ACCOUNT) == breaks
+        assert [b.difference for b in breaks] == [Money("-12.35")]  # 310.00 - 322.35
         assert second.import_bank_file(ACCOUNT, path, actor=ACTOR).nothing_new
-    kinds = {type(e).__name__ for e in written}
-    assert {
-        "EntryCorrected",
-        "UnexpectedOutgoingRecorded",
-        "BankBalanceAsserted",
-        "PendingBankLinesSeen",
-    } <= kinds
+    assert {"BankAccountNamed", "EntryCorrected", "UnexpectedOutgoingRecorded"} <= {
+        type(e).__name__ for e in written
+    }
+    assert {type(e).__name__ for e in bank_written} == {
+        "BankAccountOpened",
+        "StatementLineBooked",
+        "BankBalanceStated",
+        "PendingBankLinesNoted",
+    }
 
 
 def test_bank_fed_events_round_trip_through_sqlite(tmp_path: Path) -> None:
@@ -599,7 +688,8 @@ def test_bank_fed_events_round_trip_through_postgres(tmp_path: Path) -> None:
 
 
 def test_snapshots_hold_the_reconciliation_state(tmp_path: Path) -> None:
-    # 120 lines in one file cross the 100-event snapshot; loading from it must give the same.
+    # 120 lines in one file cross the 50-event snapshots of both aggregates; loading from them
+    # must give the same state as replaying every event.
     rows = [
         (f"2026-{4 + i // 28:02d}-{1 + i % 28:02d}", f"FEE {i}", -(i + 1), None) for i in range(120)
     ]
@@ -612,8 +702,18 @@ def test_snapshots_hold_the_reconciliation_state(tmp_path: Path) -> None:
         events = first.events(ACCOUNT)
         assert len(events) > 100
         state = first.load(ACCOUNT)
+        bank = bank_of(first)
+        assert bank.version > 100
     with Ledger(url) as second:
+        app = second.application
+        snapshots = app.snapshots
+        assert snapshots is not None
+        (latest,) = snapshots.get(bank_account_uuid(LLOYDS), desc=True, limit=1)
+        assert latest.originator_version == bank.version  # taken when the save crossed 50
         again = second.load(ACCOUNT)
         assert again.unexplained_outgoings == state.unexplained_outgoings
-        assert again.bank_lines == state.bank_lines
-        assert again.balance_assertions == state.balance_assertions
+        loaded = bank_of(second)
+        assert loaded.book == bank.book
+        assert loaded.dump() == bank.dump()
+        replayed = app.repository.get(bank_account_uuid(LLOYDS), projector_func=None)
+        assert replayed.book == bank.book

@@ -18,7 +18,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_import_ledger import ACCOUNT, ACTOR, OPENED, Entry, camt, lloyds_csv, open_account
+from test_import_ledger import (
+    ACCOUNT,
+    ACTOR,
+    OPENED,
+    Entry,
+    bank_events,
+    bank_of,
+    camt,
+    lloyds_csv,
+    open_account,
+)
 
 from dpledger import Ledger
 from dpledger.errors import BankFileError
@@ -102,11 +112,12 @@ def _setup(ledger: Ledger) -> None:
 
 def _outcome(ledger: Ledger) -> dict[str, Any]:
     account = ledger.load(ACCOUNT)
+    bank = bank_of(ledger)
+    stated = [e for e in bank_events(ledger, bank.key) if type(e).__name__ == "BankBalanceStated"]
     return {
         "balances": account.balances,
-        "lines": {
-            k: (r.booking_date, r.amount, r.event_type) for k, r in account.bank_lines.items()
-        },
+        "lines": {r.key: (r.booking_date, r.amount, r.event_type) for r in bank.recent_lines()},
+        "pending": dict(bank.pending),
         "suspense": Counter(
             (i.received_on, i.amount, i.description, i.status)
             for i in account.suspense_items.values()
@@ -116,9 +127,10 @@ def _outcome(ledger: Ledger) -> dict[str, Any]:
             for i in account.unexplained_outgoings.values()
         ),
         "breaks": [
-            (b.effective_date, b.asserted, b.difference) for b in account.reconciliation_breaks()
+            (b.effective_date, b.asserted, b.difference)
+            for b in ledger.reconciliation_breaks(ACCOUNT)
         ],
-        "assertions": {(a.effective_date, a.balance) for a in account.balance_assertions},
+        "assertions": {(e.effective_date, e.balance) for e in stated},
         "invoices": {k: (i.status, i.paid) for k, i in account.invoices.items()},
     }
 

@@ -1,145 +1,191 @@
-"""What the account keeps for bank reconciliation, and what its snapshots cost.
+"""What a bank account aggregate keeps, and what its snapshots cost.
 
-The account keeps only what matching still needs: money no bank line has confirmed yet, every
-contribution (missing payments look at all of them), the bank lines booked within the reversal
-window, and each line's idempotency key. Everything else is in the events, so a snapshot does not
-grow with the number of lines matched.
+A :class:`~dpledger.domain.bank.BankAccount` keeps the booked lines of the recent window (for
+reversals and pending lines to be matched against), the pending set and nothing else that grows:
+every line's key lives in the key index beside the events (with the digest of what it said), so
+the state and its snapshot do not grow with the account's age. These tests build bank accounts
+directly from their events, with no store, except where the store's encoding is measured.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
+
+import pytest
 
 from dpledger.adapters.store import open_application
-from dpledger.bankimport import line_digest
-from dpledger.domain.account import CommandMeta, ManagedAccount
-from dpledger.domain.chart import SpendCategory
+from dpledger.domain.bank import (
+    PENDING_SETTLES_WITHIN_DAYS,
+    BankAccount,
+    BankAccountSnapshot,
+    PendingBankLinesNoted,
+    PendingBankLinesSeen,
+    StatementLineBooked,
+    legacy_pending,
+    line_digest,
+    line_index_key,
+    open_bank_account,
+)
+from dpledger.domain.chart import LedgerAccount, Postings
 from dpledger.domain.money import Money
-from dpledger.domain.policy import AccountPolicy
 from dpledger.domain.reconciliation import (
     REVERSAL_WINDOW_DAYS,
     BankLine,
     MatchKind,
     match_line,
 )
-from dpledger.domain.records import BankLineRecord, BankMovement
+from dpledger.domain.records import PendingBankLine
+from dpledger.domain.snapshots import SnapshotRefused
+from dpledger.domain.suspense import UnexpectedOutgoingRecorded
+from dpledger.domain.window import COMPACT_EVERY, RECENT_DAYS
 
-START = date(2005, 1, 3)
-EVERY = 3  # days between the payments of the accounts below
+KEY = "30-99-50 12345678"
+START = date(2010, 1, 4)
+EVERY = 3  # days between the lines of the feeds below
 
 
-def meta(day: date, line: BankLine | None = None, reason: str | None = None) -> CommandMeta:
-    if line is None:
-        return CommandMeta(effective_date=day, actor="test", reason=reason)
-    return CommandMeta(
+def opened() -> BankAccount:
+    return open_bank_account(KEY, "309950/12345678", START, "test")
+
+
+def book(
+    bank: BankAccount,
+    n: int,
+    day: date,
+    pence: int,
+    *,
+    account_id: str = "DP-9",
+    reference: str | None = None,
+    reverses: str | None = None,
+) -> StatementLineBooked:
+    """Record bank line ``ref:L<n>`` of ``pence`` (signed), as the import does."""
+    event = bank.record(
+        StatementLineBooked,
         effective_date=day,
         actor="test",
-        reason=reason,
-        key=f"bank:{line.key}",
-        digest=line_digest(line),
+        reason="test line",
+        line_key=f"ref:L{n}",
+        booking_date=day,
+        amount=Money(pence),
+        credit=pence > 0,
+        is_reversal=reverses is not None,
+        description=f"LINE {n}",
+        bank_reference=reference,
+        account_id=account_id,
+        event_version=100 + n,
+        target_version=100 + n,
+        event_type="UnexpectedOutgoingRecorded" if pence < 0 else "UnexpectedIncomeReceived",
+        match="unexpected_outgoing" if pence < 0 else "unexpected_income",
+        reverses_line=reverses,
     )
+    assert isinstance(event, StatementLineBooked)
+    return event
 
 
-def opened() -> ManagedAccount:
-    account = ManagedAccount.open(
-        account_id="DP-9",
-        person_ref="P-9",
-        council="Kent County Council",
-        provider="SOLO",
-        policy=AccountPolicy(),
-        meta=meta(START),
-    )
-    account.receive_council_payment(
-        amount=Money(10**9),
-        period_start=None,
-        period_end=None,
-        bank_reference=None,
-        meta=meta(START),
-    )
-    return account
+def feed(years: int) -> BankAccount:
+    """A bank account with a debit every ``EVERY`` days for ``years`` years."""
+    bank = opened()
+    for n in range(years * 365 // EVERY):
+        book(bank, n, START + timedelta(days=EVERY * n), -(1000 + n), reference=f"BACS-{n}")
+    return bank
 
 
-def record(account: ManagedAccount, line: BankLine) -> MatchKind:
-    decision = match_line(account, line)
-    account.record_bank_line(
-        line=line, decision=decision, meta=meta(line.booking_date, line, decision.reason)
-    )
-    return decision.kind
-
-
-def debit(n: int, day: date, **kwargs: Any) -> BankLine:
-    return BankLine(
-        key=f"ref:L{n}", booking_date=day, amount=Money(1000 + n), credit=False, **kwargs
-    )
-
-
-def matched(lines: int) -> ManagedAccount:
-    """``lines`` care-plan payments recorded by hand, each confirmed by its bank line a day
-    later, one every ``EVERY`` days."""
-    account = opened()
-    for n in range(lines):
-        day = START + timedelta(days=EVERY * n + 1)
-        account.pay_care_plan_spend(
-            category=SpendCategory.OTHER_CARE_PLAN,
-            amount=Money(1000 + n),
-            description="care",
-            bank_reference=f"BACS-{n}",
-            meta=meta(day),
-        )
-        assert record(account, debit(n, day + timedelta(days=1))) is MatchKind.CONFIRMS
-    return account
-
-
-def snapshot_sizes(account: ManagedAccount) -> tuple[int, dict[str, int]]:
-    """The encoded snapshot's size in bytes, and the size of each attribute in it."""
+def snapshot_size(bank: BankAccount) -> int:
+    """The snapshot's size in bytes, as the store writes it."""
     app = open_application("memory:")
     try:
-        stored = app.mapper.to_stored_event(ManagedAccount.Snapshot.take(account))
+        stored = app.mapper.to_stored_event(BankAccount.Snapshot.take(bank))
     finally:
         app.close()
-    state = json.loads(stored.state)["state"]
-    return len(stored.state), {name: len(json.dumps(value)) for name, value in state.items()}
+    return len(stored.state)
 
 
-def test_a_snapshot_does_not_grow_with_the_number_of_confirmed_movements() -> None:
-    small, large = matched(200), matched(2000)
-    assert list(small.bank_movements) == list(large.bank_movements) == ["2"]  # the rest confirmed
-
-    small_bytes, small_parts = snapshot_sizes(small)
-    large_bytes, large_parts = snapshot_sizes(large)
-
-    # Only the idempotency keys (kept for ever, so re-importing any old file records nothing)
-    # and the bank's total per day grow; before, every line added about 700 bytes.
-    def rest(parts: dict[str, int]) -> int:
-        return sum(size for name, size in parts.items() if name not in ("_commands", "_bank_days"))
-
-    assert rest(large_parts) < rest(small_parts) * 1.1
-    assert (large_bytes - small_bytes) / 1800 < 150
-    window = REVERSAL_WINDOW_DAYS // EVERY + 1
-    assert len(small.bank_lines) == len(large.bank_lines) == window
+def replayed(bank: BankAccount) -> BankAccount:
+    """The bank account rebuilt from its events alone."""
+    rebuilt: Any = None
+    for event in bank.pending_events:
+        rebuilt = event.mutate(rebuilt)
+    assert isinstance(rebuilt, BankAccount)
+    return rebuilt
 
 
-def test_lines_outside_the_window_are_not_kept_but_their_keys_are() -> None:
-    account = opened()
-    first = debit(1, START + timedelta(days=10))
-    record(account, first)
+# ----------------------------------------------------------------------------- bounded state
+def test_a_ten_year_feed_keeps_no_more_than_the_window() -> None:
+    one, two, ten = feed(1), feed(2), feed(10)
+
+    window = RECENT_DAYS // EVERY + 1
+    assert len(one.recent_lines()) == 365 // EVERY  # all of them: a year is inside the window
+    assert len(two.recent_lines()) == len(ten.recent_lines()) == window
+    # the book forgets older lines every COMPACT_EVERY versions, so it holds at most that many
+    # more than the window in between
+    assert len(ten.book.lines) <= window + COMPACT_EVERY
+    one_bytes, ten_bytes = snapshot_size(one), snapshot_size(ten)
+    # Ten years' snapshot is no bigger than one year's, but for the lines the book may hold
+    # beyond a year's: the window is 35 days longer than a year, and up to COMPACT_EVERY lines
+    # wait for the next compaction (10% for the longer numbers of later lines). Kept whole,
+    # the ten years would be ten times the size.
+    per_line = one_bytes / len(one.book.lines)
+    assert ten_bytes <= per_line * (window + COMPACT_EVERY) * 1.1
+    assert ten_bytes < one_bytes * 2
+
+
+def test_a_line_booked_before_the_window_is_not_kept_but_its_key_is_taken() -> None:
+    bank = opened()
+    first = book(bank, 1, START + timedelta(days=10), -1001)
     later = START + timedelta(days=10 + REVERSAL_WINDOW_DAYS)
-    record(account, debit(2, later))
-    assert set(account.bank_lines) == {"ref:L1", "ref:L2"}  # exactly the window apart
+    book(bank, 2, later, -1002)
+    assert [r.key for r in bank.recent_lines()] == ["ref:L1", "ref:L2"]  # exactly the window
 
-    record(account, debit(3, later + timedelta(days=1)))
-    assert set(account.bank_lines) == {"ref:L2", "ref:L3"}
-    assert account.previous_result("bank:ref:L1", line_digest(first)) == 3
+    book(bank, 3, later + timedelta(days=1), -1003)
+    assert [r.key for r in bank.recent_lines()] == ["ref:L2", "ref:L3"]
     # a line booked before the window, imported late, is recorded but not kept either
-    record(account, debit(4, START + timedelta(days=5)))
-    assert set(account.bank_lines) == {"ref:L2", "ref:L3"}
+    old = book(bank, 4, START + timedelta(days=5), -1004)
+    assert bank.line("ref:L4") is None
+    assert [r.key for r in bank.recent_lines()] == ["ref:L2", "ref:L3"]
+    # every line's key is taken in the key index, with the digest of what it said
+    digest = line_digest(first.booking_date, False, Money(1001), False)
+    assert first.claims() == {line_index_key("ref:L1"): digest}
+    taken = bank.pending_key(line_index_key("ref:L4"))
+    assert taken is not False
+    assert taken is not None
+    assert taken.version == old.originator_version
 
 
-def test_a_reversal_finds_its_original_only_within_the_window() -> None:
-    account = opened()
-    record(account, debit(1, START + timedelta(days=10), bank_reference="DD-1"))
+# ----------------------------------------------------------------------------- snapshots
+def test_a_snapshot_holds_the_state_replay_gives_at_every_compaction() -> None:
+    bank = feed(2)
+    assert bank.version > 4 * COMPACT_EVERY
+    snapshot = BankAccount.Snapshot.take(bank)
+    restored = snapshot.mutate(None)
+    again = replayed(bank)
+    assert restored.dump() == again.dump() == bank.dump()
+    assert restored.book == bank.book
+
+
+def test_an_altered_snapshot_is_refused() -> None:
+    bank = feed(1)
+    taken = BankAccount.Snapshot.take(bank)
+    state = dict(taken.state)
+    assert KEY in state["state"]
+    state["state"] = state["state"].replace(KEY, "11-11-11 11111111")  # another bank account
+    altered = BankAccountSnapshot(
+        originator_id=taken.originator_id,
+        originator_version=taken.originator_version,
+        timestamp=taken.timestamp,
+        topic=taken.topic,
+        state=state,
+    )
+    with pytest.raises(SnapshotRefused, match="does not match its digest"):
+        altered.mutate(None)
+
+
+# ----------------------------------------------------------------------------- matching
+def test_a_reversal_finds_its_original_only_within_the_window(funded: Any) -> None:
+    account = funded.ledger.load(funded.account_id)
+    bank = opened()
+    book(bank, 1, START + timedelta(days=10), -1001, account_id=account.account_id)
     back = BankLine(
         key="ref:R1",
         booking_date=START + timedelta(days=12),
@@ -147,86 +193,101 @@ def test_a_reversal_finds_its_original_only_within_the_window() -> None:
         credit=True,
         is_reversal=True,
     )
-    decision = match_line(account, back)
+    decision = match_line(account, bank, back)
     assert decision.kind is MatchKind.REVERSAL
-    assert decision.version == 3
+    assert (decision.version, decision.line_key) == (101, "ref:L1")
 
-    record(account, debit(2, START + timedelta(days=11 + REVERSAL_WINDOW_DAYS)))
-    decision = match_line(account, back)
+    # a line of another managed account held in the same bank account is never reversed for it
+    other = opened()
+    book(other, 1, START + timedelta(days=10), -1001, account_id="DP-OTHER")
+    assert match_line(account, other, back).kind is MatchKind.UNEXPECTED_INCOME
+
+    book(bank, 2, START + timedelta(days=11 + REVERSAL_WINDOW_DAYS), -5)
+    decision = match_line(account, bank, back)
     assert decision.kind is MatchKind.UNEXPECTED_INCOME
     assert f"more than {REVERSAL_WINDOW_DAYS} days before the latest" in decision.reason
 
 
-def test_contributions_are_kept_for_missing_payments_whether_confirmed_or_not() -> None:
-    account = opened()
-    day = START + timedelta(days=7)
-    account.receive_contribution(amount=Money(8000), bank_reference="SO-77", meta=meta(day))
-    line = BankLine(
-        key="ref:C1", booking_date=day, amount=Money(8000), credit=True, bank_reference="X"
+# ----------------------------------------------------------------------------- pending lines
+def pending(key: str, day: date | None, pence: int) -> PendingBankLine:
+    return PendingBankLine(key=key, booking_date=day, amount=Money(pence), description="CARD")
+
+
+def note(bank: BankAccount, as_of: date, *lines: PendingBankLine) -> None:
+    bank.record(
+        PendingBankLinesNoted,
+        effective_date=as_of,
+        actor="test",
+        as_of=as_of,
+        lines=list(lines),
+        source="test",
     )
-    assert record(account, line) is MatchKind.CONFIRMS
-    assert list(account.bank_movements) == ["2"]  # only the funding, recorded by hand
-    (kept,) = account.contributions
-    assert (kept.version, kept.effective_date, kept.amount, kept.bank_reference) == (
-        3,
+
+
+def test_a_booked_line_settles_one_pending_line_of_its_amount_within_days() -> None:
+    bank = opened()
+    day = START + timedelta(days=20)
+    note(bank, day, pending("p1", day, -600), pending("p2", day, -600), pending("p3", day, -700))
+    assert set(bank.pending) == {"p1", "p2", "p3"}
+
+    book(bank, 1, day + timedelta(days=PENDING_SETTLES_WITHIN_DAYS), -600)
+    assert set(bank.pending) == {"p2", "p3"}  # one line settles one pending line
+    book(bank, 2, day + timedelta(days=PENDING_SETTLES_WITHIN_DAYS + 1), -700)
+    assert set(bank.pending) == {"p2", "p3"}  # too late to be p3's booking
+    # a later statement's pending lines that a booked line of the window settles are left out
+    left = bank.unsettled([pending("q1", day, -600), pending("q2", day, -800)])
+    assert [line.key for line in left] == ["q2"]
+
+
+def test_the_pending_lines_0_1_left_on_an_account_are_read_as_0_1_held_them() -> None:
+    day = START + timedelta(days=30)
+
+    def event(cls: type[Any], version: int, when: date, key: str | None, **fields: Any) -> Any:
+        return cls(
+            originator_id=uuid4(),
+            originator_version=version,
+            timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+            effective_date=when,
+            actor="officer-legacy",
+            reason=None,
+            command_key=key,
+            command_digest=None,
+            previous_digest="0" * 64,
+            digest="0" * 64,
+            **fields,
+        )
+
+    def paid_out(version: int, when: date, key: str, pence: int) -> Any:
+        postings = Postings.transfer(
+            LedgerAccount.UNEXPLAINED_OUTGOING, LedgerAccount.BANK, Money(pence)
+        )
+        return event(
+            UnexpectedOutgoingRecorded,
+            version,
+            when,
+            key,
+            postings=postings,
+            item_id=f"U{version}",
+            amount=Money(pence),
+            description="SHOP",
+        )
+
+    seen = event(
+        PendingBankLinesSeen,
+        1,
         day,
-        Money(8000),
-        "SO-77",
+        None,
+        postings=Postings(),
+        as_of=day,
+        lines=[pending("a", day, -999), pending("b", day, -500), pending("c", day, -700)],
+        source="march.xml",
     )
-
-
-def _v1_state(account: ManagedAccount) -> dict[str, Any]:
-    """The account's state in the layout of class version 1: every movement and line a record."""
-    state = dict(vars(account))
-    for name in ("_id", "_version", "_pending_events", "_unconfirmed", "_contributions"):
-        state.pop(name)
-    state.pop("_bank_lines_through")
-    lines = {key: BankLineRecord(**_fields(r)) for key, r in account.bank_lines.items()}
-    movements = dict(account.bank_movements)
-    for r in lines.values():  # version 1 also kept the movements bank lines stood for
-        movements[str(r.target_version)] = BankMovement(
-            r.target_version, r.event_type, r.booking_date, r.amount, r.bank_reference, r.key
-        )
-    state["_bank_lines"] = {
-        k: BankLineRecord(**{**_fields(r), "bank_reference": None}) for k, r in lines.items()
-    }
-    state["_bank_movements"] = movements
-    return state
-
-
-def _fields(record: BankLineRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in BankLineRecord.__dataclass_fields__}
-
-
-def test_a_snapshot_of_class_version_1_is_upcast_when_loaded() -> None:
-    account = opened()
-    day = START + timedelta(days=1)
-    for amount, reference in ((500, None), (1001, "BACS-1")):
-        account.pay_care_plan_spend(
-            category=SpendCategory.OTHER_CARE_PLAN,
-            amount=Money(amount),
-            description="care",
-            bank_reference=reference,
-            meta=meta(day),
-        )
-    account.receive_contribution(amount=Money(8000), bank_reference="SO-77", meta=meta(day))
-    assert record(account, debit(1, day)) is MatchKind.CONFIRMS  # the 1001 paid by hand
-    assert record(account, debit(2, day)) is MatchKind.UNEXPECTED_OUTGOING
-    assert account.bank_lines["ref:L1"].bank_reference == "BACS-1"
-    taken = ManagedAccount.Snapshot.take(account)
-    old = type(taken)(
-        originator_id=taken.originator_id,
-        originator_version=taken.originator_version,
-        timestamp=taken.timestamp,
-        topic=taken.topic,
-        state=_v1_state(account),
-    )
-    app = open_application("memory:")
-    try:
-        stored = app.mapper.to_stored_event(old)
-        loaded = app.mapper.to_domain_event(stored).mutate(None)
-    finally:
-        app.close()
-
-    assert isinstance(loaded, ManagedAccount)
-    assert vars(loaded) == {**vars(account), "_pending_events": []}
+    assert legacy_pending([paid_out(1, day, "bank:x", 500)], 5) is None  # never noted any
+    events = [
+        seen,
+        paid_out(2, day + timedelta(days=2), "bank:a", 999),  # booked under the pending key
+        paid_out(3, day + timedelta(days=9), "bank:y", 500),  # 9 days on
+        paid_out(4, day + timedelta(days=1), None, 700),  # by hand: settles nothing
+    ]
+    assert legacy_pending(events, 5) == (day, {"b": events[0].lines[1], "c": events[0].lines[2]})
+    assert legacy_pending(events, 10) == (day, {"c": events[0].lines[2]})

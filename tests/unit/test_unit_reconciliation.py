@@ -32,7 +32,9 @@ def line(pence: int, day: str = "2026-04-08", text: str = "", **kwargs: object) 
 
 
 def decide(funded: Funded, bank_line: BankLine) -> tuple[MatchKind, str]:
-    decision = match_line(funded.ledger.load(funded.account_id), bank_line)
+    # No bank account: these rules read the managed account only (reversals, which read the
+    # bank account's lines, are in test_unit_bank_state.py).
+    decision = match_line(funded.ledger.load(funded.account_id), None, bank_line)
     return decision.kind, decision.reason
 
 
@@ -135,6 +137,15 @@ def test_candidates_of_the_same_amount_are_decided_by_text_then_rule_order(
     kind, reason = decide(funded, line(-9000, text="HMRC"))
     assert kind is MatchKind.HMRC
     assert "the bank's text decided" in reason
+
+
+def test_a_reversal_without_a_bank_account_is_held_saying_why(funded: Funded) -> None:
+    # £20.00 is a week's contribution, but money coming back is never read as a payment due
+    back = line(2000, "2026-04-09", "RETURNED DD", is_reversal=True)
+    assert decide(funded, line(2000, "2026-04-09"))[0] is MatchKind.CONTRIBUTION
+    kind, reason = decide(funded, back)
+    assert kind is MatchKind.UNEXPECTED_INCOME
+    assert reason.startswith("a bank reversal whose original line is not in the ledger")
 
 
 def test_mentions_matches_whole_words_only() -> None:

@@ -7,24 +7,33 @@ the bank account in :mod:`dpledger.domain.bank`). Use it through
 
 How a file is imported:
 
-- the statement names its bank account (sort code and number, or IBAN); a statement of another
-  bank account than the one the managed account's money is held in is refused, naming both;
-  the first identified statement names the account's bank account;
+- the statement names its bank account (sort code and number, or IBAN, in any spelling: see
+  :func:`~dpledger.domain.bankids.bank_key`); a statement of another bank account than the one
+  the managed account's money is held in is refused, naming both, and records nothing; the
+  first identified statement that brings something new names the account's bank account
+  (``BankAccountNamed``, before the lines' events);
 - the managed account and its bank account are loaded once; each booked line is matched
   (:func:`~dpledger.domain.reconciliation.match_line`) and runs **the command a hand entry of the
-  same payment would run** (``ReceiveCouncilPayment``, ``PayInvoice``, ``Correct``...) under the
-  idempotency key ``bank:<dedup key>``, with the match's reason; the bank account records the
-  line beside it; both are saved in one transaction, so a file is imported whole or not at all;
+  same payment would run** (``ReceiveCouncilPayment``, ``PayInvoice``, ``Correct``...) through
+  :meth:`Session.run <dpledger.application.session.Session.run>`, under the idempotency key
+  ``bank:<dedup key>``, with the match's reason; the bank account records the line beside it
+  (``StatementLineBooked``, naming the managed account and its event); both are saved in one
+  transaction, so a file is imported whole or not at all;
 - a line is recorded once: its key is in the bank account's key index (with a digest of its
   date, direction, amount and reversal flag), so importing the same file again, or an
-  overlapping statement, records nothing; the same key with another amount or date is refused
-  (:class:`~dpledger.errors.IdempotencyConflict`) naming the line;
+  overlapping statement, records nothing, on either aggregate; a line 0.1 recorded is found by
+  the managed account's ``bank:<dedup key>`` idempotency key instead; the same key with another
+  amount or date is refused (:class:`~dpledger.errors.IdempotencyConflict`) naming the line;
 - lines are applied in (booking date, reversal last, key) order, never in file order, so the
   outcome does not depend on how the bank sorted the file;
+- each statement balance is recorded on the bank account (``BankBalanceStated``); differences
+  from the ledger are derived on the read side (``Ledger.reconciliation_breaks``);
 - pending lines post nothing: the bank account remembers the latest pending set; info lines are
-  listed and ignored;
-- each statement balance is recorded on the bank account; differences from the ledger are
-  reported as reconciliation breaks.
+  listed and ignored.
+
+The boundary is drawn for a bank account holding the money of several managed accounts later:
+the bank account's lines and keys are the bank account's, and each line names the managed account
+whose money it moved.
 
 This module imports no parser at run time (only for type checking), so the core does not need the
 ``bankfeeds`` extra: a caller holding statements already has it.
@@ -32,24 +41,51 @@ This module imports no parser at run time (only for type checking), so the core 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dpledger.application.session import Receipt, Session
+from dpledger.application.bankreport import (
+    ALREADY_IMPORTED,
+    INFO,
+    PENDING,
+    RECORDED,
+    SKIPPED,
+    BalanceOutcome,
+    ImportReport,
+    LineOutcome,
+)
+from dpledger.application.bankstatements import (
+    EARLIEST_DATE,
+    FUTURE_DAYS,
+    booked_dates,
+    choose,
+    classify,
+    covers_from,
+    end_of_day,
+    fit_text,
+    statement_label,
+    statements_as_of,
+)
+from dpledger.application.session import Receipt, Session, StoreFacts
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bank import (
+    BankAccount,
     BankBalanceStated,
     PendingBankLinesNoted,
     StatementLineBooked,
+    balance_index_key,
     bank_account_uuid,
+    legacy_pending,
     line_digest,
     line_index_key,
     open_bank_account,
 )
 from dpledger.domain.bankids import bank_key
-from dpledger.domain.bounds import MAX_REFERENCE, MAX_TEXT, check_text, clean_text
+from dpledger.domain.bounds import MAX_REFERENCE, MAX_TEXT, check_text
+from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.commands import Command, Context
 from dpledger.domain.corrections import Correct
 from dpledger.domain.errors import (
@@ -65,174 +101,38 @@ from dpledger.domain.errors import (
 from dpledger.domain.events import command_index_key
 from dpledger.domain.funds import (
     BANK_KEY_PREFIX,
+    BankLineConfirmed,
     ReceiveContribution,
     ReceiveCouncilPayment,
     confirm_movement,
 )
 from dpledger.domain.invoices import PayInvoice
-from dpledger.domain.keys import KeyRecord
 from dpledger.domain.lifecycle import NameBankAccount
-from dpledger.domain.money import GBP, Money
+from dpledger.domain.money import Money
 from dpledger.domain.payroll import PayHmrc, PayNetWages, PayPension
 from dpledger.domain.reconciliation import BankLine, Match, MatchKind, match_line, unexpected
-from dpledger.domain.records import PendingBankLine, ReconciliationBreak
+from dpledger.domain.records import PendingBankLine
 from dpledger.domain.suspense import ReceiveUnexpectedIncome, RecordUnexplainedOutgoing
 
 if TYPE_CHECKING:
-    from dpledger.adapters.bankfeeds.model import BalanceAssertion, BankStatement, BankTransaction
+    from dpledger.adapters.bankfeeds.model import BankStatement, BankTransaction
 
-EARLIEST_DATE = date(1900, 1, 1)
-FUTURE_DAYS = 366
-"""Lines and balances dated more than this many days ahead of today are refused."""
-
-RECORDED = "recorded"
-ALREADY_IMPORTED = "already imported"
-PENDING = "pending"
-INFO = "info"
-SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class LineOutcome:
-    """What happened to one line of the file.
-
-    ``status`` is ``"recorded"``, ``"already imported"``, ``"pending"`` (remembered, posts
-    nothing), ``"info"`` (never booked) or ``"skipped"`` (dated before the account opened);
-    ``amount`` is signed (negative money out); ``match`` the
-    :class:`~dpledger.domain.reconciliation.MatchKind` value when recorded; ``item_id`` the
-    suspense or unexplained-outgoing item it created.
-    """
-
-    key: str
-    location: str
-    booking_date: date | None
-    amount: Money
-    description: str
-    status: str
-    reason: str
-    match: str | None = None
-    event_type: str | None = None
-    version: int | None = None
-    item_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceOutcome:
-    """What happened to one statement balance: ``"recorded"``, ``"already imported"`` or
-    ``"skipped"``; ``effective_date`` is the day whose closing balance it states."""
-
-    position: str
-    kind: str
-    stated_date: date
-    effective_date: date
-    balance: Money
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """The result of importing one file (or a list of statements) into one account."""
-
-    account_id: str
-    source: str
-    statements: int
-    lines: tuple[LineOutcome, ...]
-    balances: tuple[BalanceOutcome, ...]
-    breaks: tuple[ReconciliationBreak, ...]
-    pending_changed: bool
-    version_before: int
-    version_after: int
-    bank_account: str | None = None
-    """The bank account the statements are of (its key)."""
-
-    @property
-    def recorded(self) -> tuple[LineOutcome, ...]:
-        """The lines recorded by this import."""
-        return tuple(line for line in self.lines if line.status == RECORDED)
-
-    @property
-    def already_imported(self) -> tuple[LineOutcome, ...]:
-        """The lines an earlier import had recorded already."""
-        return tuple(line for line in self.lines if line.status == ALREADY_IMPORTED)
-
-    @property
-    def nothing_new(self) -> bool:
-        """True when the import recorded nothing (a repeat of an earlier import)."""
-        return self.version_after == self.version_before
-
-    def items(self, match: MatchKind) -> tuple[LineOutcome, ...]:
-        """The recorded lines that matched as ``match`` (e.g. unexpected income)."""
-        return tuple(line for line in self.recorded if line.match == match.value)
-
-    def render(self) -> str:
-        """A readable report, one line per bank line, then balances and breaks."""
-        head = (
-            f"{self.source} -> {self.account_id}: {len(self.recorded)} recorded, "
-            f"{len(self.already_imported)} already imported, "
-            f"{sum(1 for x in self.lines if x.status == PENDING)} pending, "
-            f"{sum(1 for x in self.lines if x.status in (INFO, SKIPPED))} not imported "
-            f"(version {self.version_before} -> {self.version_after})"
-        )
-        out = [head]
-        if self.nothing_new:
-            out.append("Nothing new: this file was already imported; the ledger is unchanged.")
-        for line in self.lines:
-            when = line.booking_date.isoformat() if line.booking_date else "no date   "
-            what = line.match or line.status
-            item = f" [{line.item_id}]" if line.item_id else ""
-            out.append(
-                f"  {when} {line.amount!s:>12} {what}{item}: {line.reason} ({line.location})"
-            )
-        for balance in self.balances:
-            out.append(
-                f"  {balance.position} balance {balance.balance} at the end of "
-                f"{balance.effective_date} ({balance.kind}): {balance.status}"
-                + (f", {balance.reason}" if balance.reason else "")
-            )
-        for found in self.breaks:
-            out.append(
-                f"  BREAK {found.effective_date}: statement {found.asserted}, "
-                f"ledger {found.ledger}, difference {found.difference}"
-            )
-        held = len(self.items(MatchKind.UNEXPECTED_INCOME)) + len(
-            self.items(MatchKind.UNEXPECTED_OUTGOING)
-        )
-        if held:
-            out.append(
-                f"{held} line(s) matched nothing and are held for someone to resolve "
-                "(classify, refund/recover, keep/accept)."
-            )
-        return "\n".join(out)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (amounts in pence, dates in ISO form)."""
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, Money):
-                return value.pence
-            if isinstance(value, date):
-                return value.isoformat()
-            return value
-
-        def record(obj: Any) -> dict[str, Any]:
-            return {name: plain(getattr(obj, name)) for name in obj.__dataclass_fields__}
-
-        return {
-            "account_id": self.account_id,
-            "bank_account": self.bank_account,
-            "source": self.source,
-            "statements": self.statements,
-            "recorded": len(self.recorded),
-            "already_imported": len(self.already_imported),
-            "nothing_new": self.nothing_new,
-            "pending_changed": self.pending_changed,
-            "version_before": self.version_before,
-            "version_after": self.version_after,
-            "lines": [record(line) for line in self.lines],
-            "balances": [record(balance) for balance in self.balances],
-            "breaks": [record(item) for item in self.breaks],
-        }
+__all__ = [
+    "ALREADY_IMPORTED",
+    "EARLIEST_DATE",
+    "FUTURE_DAYS",
+    "INFO",
+    "PENDING",
+    "RECORDED",
+    "SKIPPED",
+    "UNIDENTIFIED",
+    "BalanceOutcome",
+    "ImportReport",
+    "LineEvidence",
+    "LineOutcome",
+    "command_for",
+    "import_statements",
+]
 
 
 def import_statements(
@@ -247,37 +147,38 @@ def import_statements(
     """Import ``statements`` (one file's) into ``account_id``: all of them or nothing.
 
     ``bank_account`` picks the statements of one bank account in a file holding several (as
-    the parser names it: ``"12-34-56 12345678"``, an IBAN); a file with several accounts is
-    refused without it. Raises :class:`BankFileError` naming the line when a line cannot be
-    recorded or the statement is of another bank account than the account's, and
+    the parser names it, ``"12-34-56 12345678"``, or any spelling of the same account); a file
+    with several accounts is refused without it. Raises :class:`BankFileError` naming the line
+    when a line cannot be recorded, or naming both bank accounts when the statement is of
+    another bank account than the one the account's money is held in, and
     :class:`IdempotencyConflict` when a line's key was imported with other details; nothing is
     recorded then. The caller saves the session and fills in the breaks.
     """
     actor = check_text(actor, "actor")
-    chosen = _choose(statements, source, bank_account)
+    chosen = choose(statements, source, bank_account)
     account = session.existing(account_id)
     before = account.version
-    importer = _Importer(session, account, actor, source)
-    importer.use_bank_of(chosen)
+    importer = _Importer.start(session, account, actor, source, chosen)
+    bank_before = importer.bank.version if importer.bank_stored else 0
     outcomes: list[LineOutcome] = []
     booked: list[tuple[BankLine, BankTransaction]] = []
     pending: list[PendingBankLine] = []
     for statement in chosen:
         for transaction in statement.transactions:
-            outcome = _classify(account, transaction, booked, pending)
+            outcome = classify(account, transaction, booked, pending)
             if outcome is not None:
                 outcomes.append(outcome)
     booked.sort(key=lambda pair: (pair[0].booking_date, pair[0].is_reversal, pair[0].key))
     importer.prefetch([line.key for line, _ in booked])
     for line, transaction in booked:
         outcomes.append(importer.apply(line, transaction))
-    pending_changed = importer.note_pending(chosen, pending)
     balances = [
         importer.state_balance(statement, position)
         for statement in chosen
         for position in ("opening", "closing")
         if getattr(statement, f"{position}_balance") is not None
     ]
+    pending_changed = importer.note_pending(chosen, pending)
     return ImportReport(
         account_id=account_id,
         source=source,
@@ -289,6 +190,8 @@ def import_statements(
         version_before=before,
         version_after=account.version,
         bank_account=importer.bank.key,
+        bank_version_before=bank_before,
+        bank_version_after=importer.bank.version if importer.saving_bank else bank_before,
     )
 
 
@@ -299,85 +202,141 @@ class LineEvidence(Command):
     method: ClassVar[str] = "import_statement"
 
 
+@dataclass(frozen=True, slots=True)
+class _Earlier:
+    """An earlier import of a line: the managed account's event that recorded its money (or
+    confirmed it), whether the line said the same then (date, direction, amount, reversal
+    flag), and that managed account."""
+
+    version: int
+    same: bool
+    account_id: str | None
+
+
 @dataclass
 class _Importer:
-    """One import: the managed account, its bank account, and the lines seen so far."""
+    """One import: the managed account, its bank account, and the lines seen so far.
+
+    Nothing is recorded on either aggregate until the import has something to record: then
+    (:meth:`_ready`) the managed account names the bank account, if the statement is the first
+    to identify it, and a new bank account joins the unit of work. A statement that brings
+    nothing new therefore records nothing at all, on either aggregate.
+    """
 
     session: Session
     account: ManagedAccount
     actor: str
     source: str
-    bank: Any = None
+    bank: BankAccount
+    bank_stored: bool
+    name_on: date | None = None
+    """The date to name the bank account on the managed account (``None``: named already)."""
+    saving_bank: bool = False
     seen: dict[str, str] = field(default_factory=dict)
 
-    def use_bank_of(self, statements: Sequence[BankStatement]) -> None:
-        """The bank account the statements are of: refused if the managed account's money is
-        held in another; named on the managed account when it had none; opened if new."""
-        account = self.account
+    @classmethod
+    def start(
+        cls,
+        session: Session,
+        account: ManagedAccount,
+        actor: str,
+        source: str,
+        statements: Sequence[BankStatement],
+    ) -> _Importer:
+        """The import of ``statements``: refused if the managed account's money is held in
+        another bank account than the one they are of."""
         named = account.terms.bank_account
-        stated = [s.account_id for s in statements if s.account_id]
-        key = None
-        if stated:
-            try:
-                key = bank_key(stated[0])
-            except ValidationError as bad:
-                raise BankFileError(
-                    f"the statement's account {stated[0]!r} names no bank account: {bad.message}",
-                    file=self.source,
-                    fix="check the file is a bank statement of the account",
-                ) from bad
-        if (
-            key is not None
-            and named is not None
-            and not named.startswith("UNIDENTIFIED")
-            and key != named
-        ):
+        stated = next((s.account_id for s in statements if s.account_id), None)
+        key = None if stated is None else _bank_key(stated, source)
+        if key is not None and named is not None and key != named:
             raise BankFileError(
                 f"this statement is of bank account {key}, but the money of {account.account_id} "
                 f"is held in bank account {named}; nothing was imported",
-                file=self.source,
+                file=source,
                 account_id=account.account_id,
-                fix=f"import {named}'s statement, or name the other bank account first "
+                fix=f"import the statement of {named}, or name the other bank account first "
                 "(Ledger.name_bank_account) if the money moved",
             )
-        day = max(account.opened_on, min(_dates(statements), default=account.opened_on))
-        if key is not None and key != named:
-            self.session.run(
-                NameBankAccount.build(
-                    account_id=account.account_id,
-                    bank_account=key,
-                    effective_date=day,
-                    actor=self.actor,
-                    reason=f"named by the statement {self.source}",
-                )
-            )
-        key = key or named or f"UNIDENTIFIED:{account.account_id}"
-        bank = self.session.bank(key)
+        day = max(account.opened_on, min(booked_dates(statements), default=account.opened_on))
+        key = key or named or _unidentified(account.account_id)
+        bank = session.bank(key)
+        stored = bank is not None
         if bank is None:
-            bank = open_bank_account(key, stated[0] if stated else key, day, self.actor)
-            self.session.banks[key] = bank
-        self.bank = bank
+            bank = open_bank_account(key, stated or key, day, actor)
+        name_on = day if key != named and not key.startswith(UNIDENTIFIED) else None
+        return cls(session, account, actor, source, bank, stored, name_on)
 
+    # ------------------------------------------------------------ facts
     @property
-    def bank_facts(self) -> Any:
+    def bank_facts(self) -> StoreFacts:
+        """The bank account's key index (its unsaved lines first)."""
         return self.session.facts_for(bank_account_uuid(self.bank.key), self.bank)
 
     @property
-    def account_facts(self) -> Any:
+    def account_facts(self) -> StoreFacts:
+        """The managed account's key index (its unsaved events first)."""
         return self.session.facts_for(account_uuid(self.account.account_id), self.account)
 
     def prefetch(self, keys: Sequence[str]) -> None:
-        """Read every line's key, of the bank account and of 0.1's lines on the account."""
+        """Read every line's key, of the bank account and of lines recorded on the managed
+        account (by 0.1, or by this version on another bank account), in two queries."""
         self.bank_facts.prefetch([line_index_key(k) for k in keys])
         self.account_facts.prefetch([command_index_key(BANK_KEY_PREFIX + k) for k in keys])
 
-    def previous(self, line: BankLine) -> KeyRecord | None:
-        """The record of an earlier import of ``line``: on its bank account, or (lines 0.1
-        recorded) on the managed account."""
+    def previous(self, line: BankLine, digest: str) -> _Earlier | None:
+        """The earlier import of ``line``, if any.
+
+        First the bank account's key index. Else the managed account's idempotency key
+        ``bank:<line key>``: 0.1 recorded lines there with the line's digest; this version also
+        keys the money event so, but with its command's digest (a line recorded before the
+        statements identified their bank account, or the same payment entered by hand under
+        that key), and then the event itself says whether it is the same line: its date and
+        the money it moved.
+        """
         found = self.bank_facts.key(line_index_key(line.key))
-        if found is None:
-            found = self.account_facts.key(command_index_key(BANK_KEY_PREFIX + line.key))
-        return found  # type: ignore[no-any-return]
+        if found is not None:
+            same = found.digest == digest
+            record = self.bank.line(line.key)
+            if record is not None:
+                return _Earlier(record.version, same, record.account_id)
+            # booked before the recent window: its own event names the money's event
+            booked = self.bank_facts.event(found.version)
+            return _Earlier(booked.event_version or 0, same, booked.account_id)
+        keyed = self.account_facts.key(command_index_key(BANK_KEY_PREFIX + line.key))
+        if keyed is None:
+            return None
+        if keyed.digest == digest:
+            return _Earlier(keyed.version, True, self.account.account_id)
+        event = self.account_facts.event(keyed.version)
+        same = event.effective_date == line.booking_date and _moved(event) == line.signed
+        return _Earlier(keyed.version, same, self.account.account_id)
+
+    # ------------------------------------------------------------ recording
+    def _ready(self) -> None:
+        """Before the first thing this import records: the managed account names the bank
+        account (the first statement to identify it), and a new bank account is opened."""
+        if self.saving_bank:
+            return
+        if self.name_on is not None:
+            command = NameBankAccount.build(
+                account_id=self.account.account_id,
+                bank_account=self.bank.key,
+                effective_date=self.name_on,
+                actor=self.actor,
+                reason=fit_text(f"named by the statement {self.source}", MAX_TEXT),
+            )
+            try:
+                self.session.run(command)
+            except DpledgerError as refused:
+                raise BankFileError(
+                    f"the bank account {self.bank.key} cannot be named on "
+                    f"{self.account.account_id}: {refused.message}; nothing was imported",
+                    file=self.source,
+                    account_id=self.account.account_id,
+                    fix=refused.fix,
+                ) from refused
+        self.session.banks[self.bank.key] = self.bank
+        self.saving_bank = True
 
     def apply(self, line: BankLine, transaction: BankTransaction) -> LineOutcome:
         """Record one booked line (or say it was recorded before)."""
@@ -394,9 +353,9 @@ class _Importer:
                 )
             return self._outcome(line, transaction, ALREADY_IMPORTED, "repeated in this file")
         self.seen[line.key] = digest
-        previous = self.previous(line)
-        if previous is not None:
-            if previous.digest != digest:
+        earlier = self.previous(line, digest)
+        if earlier is not None:
+            if not earlier.same:
                 raise IdempotencyConflict(
                     f"{self.source}, {line.location}: bank line {line.key} was imported before "
                     "with a different date, amount or direction; nothing from this file was "
@@ -405,11 +364,16 @@ class _Importer:
                     fix="a booked line never changes: check the file is this account's, or "
                     "correct the earlier entry and import again",
                 )
-            recorded = self.bank.book.lines.get(line.key)
-            version = recorded.version if recorded is not None else previous.version
+            owner = earlier.account_id
+            of = f"{owner} " if owner is not None and owner != self.account.account_id else ""
             return self._outcome(
-                line, transaction, ALREADY_IMPORTED, f"recorded before (event {version})", version
+                line,
+                transaction,
+                ALREADY_IMPORTED,
+                f"recorded before ({of}event {earlier.version})",
+                earlier.version,
             )
+        self._ready()
         match = match_line(self.account, self.bank, line)
         try:
             receipt, match = self._record(line, match)
@@ -427,14 +391,14 @@ class _Importer:
             StatementLineBooked,
             effective_date=line.booking_date,
             actor=self.actor,
-            reason=match.reason,
+            reason=fit_text(match.reason, MAX_TEXT),
             line_key=line.key,
             booking_date=line.booking_date,
             amount=line.signed,
             credit=line.credit,
             is_reversal=line.is_reversal,
-            description=_text(line.label, MAX_TEXT) or line.label[:1],
-            bank_reference=_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
+            description=_describe(line),
+            bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
             account_id=self.account.account_id,
             event_version=receipt.version,
             target_version=target or receipt.version,
@@ -442,22 +406,27 @@ class _Importer:
             match=match.kind.value,
             reverses_line=match.line_key,
         )
-        outcome = self._outcome(line, transaction, RECORDED, match.reason, receipt.version)
         return LineOutcome(
-            **{
-                **{f: getattr(outcome, f) for f in outcome.__dataclass_fields__},
-                "match": match.kind.value,
-                "event_type": receipt.event_type,
-                "item_id": receipt.item_id,
-            }
+            key=line.key,
+            location=line.location,
+            booking_date=line.booking_date,
+            amount=line.signed,
+            description=transaction.description,
+            status=RECORDED,
+            reason=match.reason,
+            match=match.kind.value,
+            event_type=receipt.event_type,
+            version=receipt.version,
+            item_id=receipt.item_id,
         )
 
     def _record(self, line: BankLine, match: Match) -> tuple[Receipt, Match]:
+        """Record what ``match`` says the line is; a reversal that cannot be made is held."""
         if match.kind is MatchKind.REVERSAL:
+            assert match.version is not None
             try:
-                return self._run(
-                    line, match, Correct.build(version=match.version, **self._meta(line, match))
-                ), match
+                command = Correct.build(version=match.version, **self._meta(line, match))
+                return self.session.run(command, from_bank=True), match
             except (
                 InvalidTransition,
                 UnknownParty,
@@ -472,68 +441,31 @@ class _Importer:
                 match = unexpected(line, note)
         if match.kind is MatchKind.CONFIRMS:
             assert match.version is not None
-            command = LineEvidence.build(**self._meta(line, match))
+            evidence = LineEvidence.build(**self._meta(line, match))
             event = confirm_movement(
                 self.account,
-                Context(command, self.account_facts, from_bank=True),
+                Context(evidence, self.account_facts, from_bank=True),
                 line_key=line.key,
                 version=match.version,
                 amount=line.signed,
-                description=_text(line.label, MAX_TEXT) or "bank line",
+                description=_describe(line),
             )
             return Receipt(self.account.account_id, event.originator_version, event), match
-        return self._run(line, match, self._command(line, match)), match
-
-    def _run(self, line: BankLine, match: Match, command: Command) -> Receipt:
-        return self.session.run(command, from_bank=True)
+        return self.session.run(self._command(line, match), from_bank=True), match
 
     def _meta(self, line: BankLine, match: Match) -> dict[str, Any]:
+        """The fields every command carries, for a command a bank line sends."""
         return {
             "account_id": self.account.account_id,
             "effective_date": line.booking_date,
             "actor": self.actor,
-            "reason": _text(match.reason, MAX_TEXT),
+            "reason": fit_text(match.reason, MAX_TEXT),
             "idempotency_key": f"{BANK_KEY_PREFIX}{line.key}",
         }
 
     def _command(self, line: BankLine, match: Match) -> Command:
         """The command a person entering this payment by hand would send."""
-        meta = self._meta(line, match)
-        reference = _text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE)
-        amount = line.amount
-        kind = match.kind
-        if kind is MatchKind.COUNCIL_PAYMENT:
-            return ReceiveCouncilPayment.build(
-                amount=amount,
-                period_start=match.period_start,
-                period_end=match.period_end,
-                bank_reference=reference,
-                **meta,
-            )
-        if kind is MatchKind.CONTRIBUTION:
-            return ReceiveContribution.build(amount=amount, bank_reference=reference, **meta)
-        if kind is MatchKind.INVOICE_PAYMENT:
-            return PayInvoice.build(
-                agency_id=match.agency_id,
-                invoice_number=match.invoice_number,
-                amount=amount,
-                bank_reference=reference,
-                **meta,
-            )
-        if kind is MatchKind.NET_WAGES:
-            return PayNetWages.build(
-                pa_id=match.pa_id, amount=amount, bank_reference=reference, **meta
-            )
-        if kind is MatchKind.HMRC:
-            return PayHmrc.build(amount=amount, bank_reference=reference, **meta)
-        if kind is MatchKind.PENSION:
-            return PayPension.build(amount=amount, bank_reference=reference, **meta)
-        description = _text(line.label, MAX_TEXT) or (
-            "bank credit" if line.credit else "bank debit"
-        )
-        if kind is MatchKind.UNEXPECTED_INCOME:
-            return ReceiveUnexpectedIncome.build(amount=amount, description=description, **meta)
-        return RecordUnexplainedOutgoing.build(amount=amount, description=description, **meta)
+        return command_for(line, match, self._meta(line, match))
 
     def _outcome(
         self,
@@ -554,50 +486,12 @@ class _Importer:
             version=version,
         )
 
-    def note_pending(
-        self, statements: Sequence[BankStatement], pending: list[PendingBankLine]
-    ) -> bool:
-        """Remember the bank's pending lines as of the statements' date; whether that changed.
-
-        A statement as of a later date replaces the set, one as of the same date adds to it, an
-        older one changes nothing; lines a booked line already settles are left out.
-        """
-        as_of = _as_of(statements)
-        if as_of is None or as_of < self.account.opened_on:
-            return False
-        book = self.bank.book
-        current = book.pending_as_of
-        if current is not None and as_of < current:
-            return False
-        booked_already = {
-            line.key
-            for line in pending
-            if self.bank_facts.key(line_index_key(line.key)) is not None
-            or self.account_facts.key(command_index_key(BANK_KEY_PREFIX + line.key)) is not None
-        }
-        fresh = {
-            line.key: line
-            for line in self.bank.unsettled([p for p in pending if p.key not in booked_already])
-        }
-        merged = {**book.pending, **fresh} if as_of == current else fresh
-        if set(merged) == set(book.pending):
-            return False
-        self.bank.record(
-            PendingBankLinesNoted,
-            effective_date=as_of,
-            actor=self.actor,
-            reason=f"pending lines of {self.source}",
-            as_of=as_of,
-            lines=sorted(merged.values(), key=lambda p: p.key),
-            source=self.source,
-        )
-        return True
-
     def state_balance(self, statement: BankStatement, position: str) -> BalanceOutcome:
-        """Record one statement balance on the bank account (or say it was recorded before)."""
+        """Record one statement balance on the bank account (or say it was recorded before,
+        on the bank account or, by 0.1, on the managed account)."""
         assertion = getattr(statement, f"{position}_balance")
         assert assertion is not None
-        day = _end_of_day(statement, position, assertion)
+        day = end_of_day(statement, position, assertion)
 
         def outcome(status: str, reason: str) -> BalanceOutcome:
             return BalanceOutcome(
@@ -609,179 +503,170 @@ class _Importer:
                 SKIPPED,
                 f"the end of {day} is before the account was opened on {self.account.opened_on}",
             )
-        key = f"balance:{day.isoformat()}:{assertion.balance.pence}"
+        key = balance_index_key(day, assertion.balance)
         if (
             self.bank_facts.key(key) is not None
             or self.account_facts.key(command_index_key(key)) is not None
         ):
             return outcome(ALREADY_IMPORTED, "")
-        label = f"{self.source}{_statement_label(statement)} {position} {assertion.kind}"
+        self._ready()
+        label = f"{self.source}{statement_label(statement)} {position} {assertion.kind}"
         self.bank.record(
             BankBalanceStated,
             effective_date=day,
             actor=self.actor,
             balance=assertion.balance,
             stated_date=assertion.date,
-            kind=_text(assertion.kind, MAX_REFERENCE) or "balance",
+            kind=fit_text(assertion.kind, MAX_REFERENCE) or "balance",
             position=position,
-            source=_text(label, MAX_TEXT) or "statement",
+            source=fit_text(label, MAX_TEXT) or "statement",
         )
         return outcome(RECORDED, "")
 
+    def note_pending(
+        self, statements: Sequence[BankStatement], pending: list[PendingBankLine]
+    ) -> bool:
+        """Remember the bank's pending lines as of the statements' date; whether that changed.
 
-def _text(value: str | None, limit: int) -> str | None:
-    """Bank text made fit to record (see :func:`~dpledger.domain.bounds.clean_text`)."""
-    if value is None:
-        return None
-    return clean_text(value, limit) or None
-
-
-def _dates(statements: Sequence[BankStatement]) -> list[date]:
-    return [
-        t.booking_date for s in statements for t in s.transactions if t.booking_date is not None
-    ]
-
-
-def _choose(
-    statements: Sequence[BankStatement], source: str, bank_account: str | None
-) -> list[BankStatement]:
-    chosen = list(statements)
-    if bank_account is not None:
-        chosen = [s for s in chosen if s.account_id == bank_account]
-        if not chosen:
-            found = sorted({str(s.account_id) for s in statements})
-            raise BankFileError(
-                f"no statement for bank account {bank_account!r} (found: {', '.join(found)})",
-                file=source,
-                fix="pass one of the bank accounts found, as the parser writes it",
+        Statements as of an earlier date than the set remembered change nothing; as of the same
+        date, their pending lines join the set. As of a later date, statements that list pending
+        lines replace the set (a bank lists all that is pending); statements that list none
+        drop only the remembered lines dated within the days they cover (the bank would have
+        listed them, or booked them), since a statement of booked lines alone says nothing of
+        the days before it. Lines a booked line already settles are left out. Until the bank
+        account has a pending set of its own, the one 0.1 left on the managed account is the
+        set compared with (and carried over to the bank account when it is opened).
+        """
+        as_of = statements_as_of(statements)
+        if as_of is None or as_of < self.account.opened_on:
+            return False
+        book = self.bank.book
+        base_as_of, base = book.pending_as_of, dict(book.pending)
+        legacy = None if self.bank_stored else self._legacy_pending()
+        if legacy is not None and base_as_of is None:
+            base_as_of, base = legacy
+        changed = False
+        if base_as_of is None or as_of >= base_as_of:
+            booked_already = {
+                line.key
+                for line in pending
+                if self.bank_facts.key(line_index_key(line.key)) is not None
+                or self.account_facts.key(command_index_key(BANK_KEY_PREFIX + line.key)) is not None
+            }
+            fresh = {
+                line.key: line
+                for line in self.bank.unsettled([p for p in pending if p.key not in booked_already])
+            }
+            if as_of == base_as_of:
+                merged = {**base, **fresh}
+            elif pending:
+                merged = fresh
+            else:
+                covered = covers_from(statements, as_of)
+                merged = {
+                    key: line
+                    for key, line in base.items()
+                    if line.booking_date is not None and line.booking_date < covered
+                }
+            if set(merged) != set(base):
+                self._note(as_of, merged, f"pending lines of {self.source}")
+                changed = True
+        if not changed and legacy is not None and self.saving_bank:
+            self._note(
+                legacy[0],
+                legacy[1],
+                f"pending lines 0.1 noted on {self.account.account_id}, carried over",
             )
-    accounts = sorted({s.account_id for s in chosen if s.account_id is not None})
-    if len(accounts) > 1:
+        return changed
+
+    def _note(self, as_of: date | None, lines: dict[str, PendingBankLine], reason: str) -> None:
+        self._ready()
+        self.bank.record(
+            PendingBankLinesNoted,
+            effective_date=as_of or self.bank.book.opened_on,
+            actor=self.actor,
+            reason=fit_text(reason, MAX_TEXT),
+            as_of=as_of,
+            lines=sorted(lines.values(), key=lambda p: p.key),
+            source=fit_text(self.source, MAX_TEXT) or "statement",
+        )
+
+    def _legacy_pending(self) -> tuple[date | None, dict[str, PendingBankLine]] | None:
+        """The pending lines 0.1 left on the managed account (read from its history once, while
+        the bank account is not stored yet), settled by the lines recorded since."""
+        stored = self.session.app.events.get(account_uuid(self.account.account_id))
+        return legacy_pending(
+            itertools.chain(stored, self.account.pending_events),
+            self.account.policy.missing_payment_margin_days,
+        )
+
+
+def command_for(line: BankLine, match: Match, meta: Mapping[str, Any]) -> Command:
+    """The command a person entering the payment of bank line ``line`` by hand would send, as
+    ``match`` reads it (not for a confirmation or a reversal: those run on the entry they
+    match), with ``meta`` (account, date, actor, reason, idempotency key)."""
+    reference = fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE)
+    amount = line.amount
+    kind = match.kind
+    if kind is MatchKind.COUNCIL_PAYMENT:
+        return ReceiveCouncilPayment.build(
+            amount=amount,
+            period_start=match.period_start,
+            period_end=match.period_end,
+            bank_reference=reference,
+            **meta,
+        )
+    if kind is MatchKind.CONTRIBUTION:
+        return ReceiveContribution.build(amount=amount, bank_reference=reference, **meta)
+    if kind is MatchKind.INVOICE_PAYMENT:
+        return PayInvoice.build(
+            agency_id=match.agency_id,
+            invoice_number=match.invoice_number,
+            amount=amount,
+            bank_reference=reference,
+            **meta,
+        )
+    if kind is MatchKind.NET_WAGES:
+        return PayNetWages.build(pa_id=match.pa_id, amount=amount, bank_reference=reference, **meta)
+    if kind is MatchKind.HMRC:
+        return PayHmrc.build(amount=amount, bank_reference=reference, **meta)
+    if kind is MatchKind.PENSION:
+        return PayPension.build(amount=amount, bank_reference=reference, **meta)
+    if kind is MatchKind.UNEXPECTED_INCOME:
+        return ReceiveUnexpectedIncome.build(amount=amount, description=_describe(line), **meta)
+    if kind is MatchKind.UNEXPECTED_OUTGOING:
+        return RecordUnexplainedOutgoing.build(amount=amount, description=_describe(line), **meta)
+    raise ValueError(f"a {kind.value} match runs no command of its own")
+
+
+UNIDENTIFIED = "UNIDENTIFIED:"
+"""The key prefix of the bank account that holds the lines of statements naming no account, for
+a managed account that has named none (``UNIDENTIFIED:DP-1``)."""
+
+
+def _unidentified(account_id: str) -> str:
+    return f"{UNIDENTIFIED}{account_id}"
+
+
+def _bank_key(identifier: str, source: str) -> str:
+    """The bank account a statement names, or :class:`BankFileError`."""
+    try:
+        return bank_key(identifier)
+    except ValidationError as bad:
         raise BankFileError(
-            f"the file holds statements of {len(accounts)} bank accounts ({', '.join(accounts)})",
+            f"the statement's account {identifier!r} names no bank account: {bad.message}",
             file=source,
-            fix="pass bank_account= (CLI: --bank-account) to import one of them",
-        )
-    for statement in chosen:
-        _check_dates(statement, source)
-        if statement.currency != GBP:
-            raise BankFileError(
-                f"the statement{_statement_label(statement)} is in {statement.currency}",
-                file=source,
-                fix="a managed account keeps GBP only; import the account's GBP statement",
-            )
-    return chosen
+            fix="check the file is a bank statement of the account",
+        ) from bad
 
 
-def _check_dates(statement: BankStatement, source: str) -> None:
-    """Refuse dates no managed account can have: they are a damaged file, not bank facts."""
-    earliest, latest = EARLIEST_DATE, date.today() + timedelta(days=FUTURE_DAYS)
-    found: list[tuple[date | None, str]] = [
-        (getattr(statement, f"{p}_balance").date, f"the {p} balance")
-        for p in ("opening", "closing")
-        if getattr(statement, f"{p}_balance") is not None
-    ]
-    for line in statement.transactions:
-        found.append((line.booking_date, line.source_location))
-        found.append((line.value_date, line.source_location))
-    for day, where in found:
-        if day is not None and not earliest <= day <= latest:
-            raise BankFileError(
-                f"the date {day} is not plausible for a bank statement",
-                file=source,
-                location=where,
-                fix=f"check the file: dates must be from {earliest} to {latest}",
-            )
+def _moved(event: Any) -> Money:
+    """The money an event moved in (positive) or out of the bank, or confirmed the bank moved."""
+    if isinstance(event, BankLineConfirmed):
+        return event.amount
+    return Money(event.postings.effect_on(LedgerAccount.BANK))
 
 
-def _statement_label(statement: BankStatement) -> str:
-    return f" {statement.statement_id}" if statement.statement_id else ""
-
-
-def _classify(
-    account: ManagedAccount,
-    transaction: BankTransaction,
-    booked: list[tuple[BankLine, BankTransaction]],
-    pending: list[PendingBankLine],
-) -> LineOutcome | None:
-    """Sort a line: booked lines are applied later (in date order); the rest are listed now."""
-    status = str(transaction.status)
-    day = transaction.booking_date
-    if status == "booked" and day is not None and day >= account.opened_on:
-        booked.append((_bank_line(transaction), transaction))
-        return None
-    if status == "pending":
-        pending.append(
-            PendingBankLine(
-                key=transaction.dedup_key,
-                booking_date=day or transaction.value_date,
-                amount=transaction.signed_amount,
-                description=clean_text(transaction.description, MAX_TEXT),
-            )
-        )
-        reason = "pending at the bank: remembered, posts nothing until booked"
-        return _plain_outcome(transaction, PENDING, reason)
-    if status == "info":
-        return _plain_outcome(transaction, INFO, "information only: the bank never booked it")
-    return _plain_outcome(
-        transaction,
-        SKIPPED,
-        f"dated before the account was opened on {account.opened_on}: the ledger holds nothing "
-        "then (the opening balance assertion shows any difference)",
-    )
-
-
-def _plain_outcome(transaction: BankTransaction, status: str, reason: str) -> LineOutcome:
-    return LineOutcome(
-        key=transaction.dedup_key,
-        location=transaction.source_location,
-        booking_date=transaction.booking_date,
-        amount=transaction.signed_amount,
-        description=transaction.description,
-        status=status,
-        reason=reason,
-    )
-
-
-def _bank_line(transaction: BankTransaction) -> BankLine:
-    assert transaction.booking_date is not None  # booked lines have one (the model checks)
-    return BankLine(
-        key=transaction.dedup_key,
-        booking_date=transaction.booking_date,
-        amount=transaction.amount,
-        credit=str(transaction.direction) == "credit",
-        description=transaction.description,
-        counterparty=transaction.counterparty,
-        bank_reference=transaction.bank_transaction_id or transaction.bank_reference,
-        end_to_end_id=transaction.end_to_end_id,
-        is_reversal=transaction.is_reversal,
-        location=transaction.source_location,
-    )
-
-
-def _as_of(statements: Sequence[BankStatement]) -> date | None:
-    """The latest date the statements speak for: period end, balance, booking or value dates."""
-    days: list[date] = []
-    for statement in statements:
-        days.extend(d for d in (statement.period_end,) if d is not None)
-        if statement.closing_balance is not None:
-            days.append(statement.closing_balance.date)
-        for line in statement.transactions:
-            days.extend(d for d in (line.booking_date, line.value_date) if d is not None)
-    return max(days) if days else None
-
-
-def _end_of_day(statement: BankStatement, position: str, assertion: BalanceAssertion) -> date:
-    """The day whose closing balance an assertion states.
-
-    A closing balance is the end of its date. An opening balance dated on or after the first day
-    the statement covers is the balance before that day's lines, so the end of the day before;
-    one dated earlier (banks differ) is the end of its own date.
-    """
-    if position == "closing":
-        return assertion.date
-    first = [t.booking_date for t in statement.transactions if t.booking_date is not None]
-    starts = [d for d in (statement.period_start, min(first, default=None)) if d is not None]
-    if starts and assertion.date < min(starts):
-        return assertion.date
-    return assertion.date - timedelta(days=1)
+def _describe(line: BankLine) -> str:
+    """The line's description as recorded: the bank's text made fit, else its direction."""
+    return fit_text(line.label, MAX_TEXT) or ("bank credit" if line.credit else "bank debit")

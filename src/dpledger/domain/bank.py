@@ -60,6 +60,13 @@ def line_index_key(line_key: str) -> str:
     return f"line:{line_key}"
 
 
+def balance_index_key(day: date, balance: Money) -> str:
+    """A stated balance's key in its bank account's key index: the day and the amount, so the
+    same fact from two statements (one's closing, the next one's opening) is recorded once.
+    (0.1 used the same text as the idempotency key of the balances it recorded on accounts.)"""
+    return f"balance:{day.isoformat()}:{balance.pence}"
+
+
 def line_digest(day: date, credit: bool, amount: Money, is_reversal: bool) -> str:
     """The digest stored with a bank line's key: its date, direction, amount and reversal flag.
 
@@ -211,7 +218,8 @@ class BankAccount(HoldsKeys, Aggregate):
 
     def line(self, key: str) -> BankLineRecord | None:
         """The booked line with de-duplication key ``key``, if it is in the recent window."""
-        return self.book.lines.get(key)
+        record = self.book.lines.get(key)
+        return record if record is not None and self._recent(record) else None
 
     @property
     def pending(self) -> Mapping[str, PendingBankLine]:
@@ -219,8 +227,18 @@ class BankAccount(HoldsKeys, Aggregate):
         return MappingProxyType(self.book.pending)
 
     def recent_lines(self) -> list[BankLineRecord]:
-        """The booked lines of the recent window, by key."""
-        return sorted(self.book.lines.values(), key=lambda r: r.key)
+        """The booked lines of the recent window (:data:`~dpledger.domain.window.RECENT_DAYS`
+        up to the latest booked line), by key.
+
+        The book drops older lines only every :data:`~dpledger.domain.window.COMPACT_EVERY`
+        versions (so that its state is the same however it is loaded); the window itself is
+        exact, so matching never depends on when the book was last compacted.
+        """
+        return sorted((r for r in self.book.lines.values() if self._recent(r)), key=lambda r: r.key)
+
+    def _recent(self, record: BankLineRecord) -> bool:
+        through = self.book.lines_through
+        return through is None or record.booking_date >= window_start(through)
 
     def unsettled(self, lines: Sequence[PendingBankLine]) -> list[PendingBankLine]:
         """The pending lines no booked line of the window settles (each booked line settles one:
@@ -229,7 +247,7 @@ class BankAccount(HoldsKeys, Aggregate):
         left: list[PendingBankLine] = []
         booked = self.recent_lines()
         for line in sorted(lines, key=_pending_order):
-            if line.key in self.book.lines:
+            if self.line(line.key) is not None:
                 continue
             settled_by = next(
                 (
@@ -372,8 +390,7 @@ class BankBalanceStated(BankAccountEvent):
 
     def claims(self) -> dict[str, str | None]:
         """The balance for that day, so the same statement imported again states nothing new."""
-        key = f"balance:{self.effective_date.isoformat()}:{self.balance.pence}"
-        return {key: None}
+        return {balance_index_key(self.effective_date, self.balance): None}
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:

@@ -23,8 +23,10 @@ def bank_key(identifier: str) -> str:
     A UK account (sort code and number, or a GB IBAN) is ``"30-99-50 12345678"`` (account numbers
     shorter than 8 digits are padded with zeros, as banks do); another IBAN is its compact
     upper-case form; any other identifier (an Open Banking account id, an MT940 account) is kept
-    upper case without spaces. Raises :class:`ValidationError` for an IBAN whose check digits
-    are wrong, or text that names no account.
+    upper case without spaces. An IBAN followed by its account's currency code
+    (``NL20INGB0001234567EUR``, as MT940 statements write it) is the IBAN. Raises
+    :class:`ValidationError` for an IBAN whose check digits are wrong, or text that names no
+    account.
     """
     text = " ".join(str(identifier).split())
     found = _SORT_CODE_AND_NUMBER.match(text)
@@ -32,6 +34,8 @@ def bank_key(identifier: str) -> str:
         return _uk(found[1] + found[2] + found[3], found[4])
     compact = re.sub(r"[\s-]", "", text).upper()
     if _IBAN.match(compact):
+        if not _iban_checks(compact) and _iban_checks(compact[:-3]) and compact[-3:].isalpha():
+            compact = compact[:-3]  # MT940's :25: often writes the currency after the IBAN
         if not _iban_checks(compact):
             raise ValidationError(
                 f"{identifier!r} is not a valid IBAN (its check digits are wrong)",

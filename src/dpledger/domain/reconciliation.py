@@ -10,7 +10,9 @@ receive, and :func:`missing_payments` those that never arrived.
 The rules, in the order they are tried (see docs/bankfeeds.md):
 
 1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction,
-   booked within the recent window of the bank account's latest line);
+   booked within the recent window of the bank account's latest line); one whose original is not
+   found confirms money recorded by hand (rule 2) or is held (unexpected income or outgoing),
+   never read as a payment due or owed;
 2. the line **confirms** money already recorded by hand that no bank line has confirmed yet (same
    amount and direction, dates at most ``policy.missing_payment_margin_days`` apart);
 3. a credit is a **council payment** due (the scheduled amount, within the margin of a due date
@@ -171,8 +173,8 @@ def match_line(account: ManagedAccount, bank: BankAccount | None, line: BankLine
     oldest candidate, never by the order lines were imported in.
     """
     note = ""
-    if line.is_reversal and bank is not None:
-        reversal = _reversal(account, bank, line)
+    if line.is_reversal:
+        reversal = None if bank is None else _reversal(account, bank, line)
         if reversal is not None:
             return reversal
         note = (
@@ -182,6 +184,9 @@ def match_line(account: ManagedAccount, bank: BankAccount | None, line: BankLine
     confirmed = _confirms_recorded(account, line)
     if confirmed is not None:
         return confirmed
+    if line.is_reversal:
+        # Money coming back is never a payment due or owed: a person decides what it undoes.
+        return unexpected(line, note)
     if line.credit:
         found = _council_payment(account, line) or _contribution(account, line)
     else:
@@ -311,7 +316,7 @@ def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
                     f"(budget of {budget.effective_date})",
                 )
     references = sorted(
-        {c.bank_reference for c in account.funds.contributions.values() if c.bank_reference}
+        {c.bank_reference for c in account.funds.contribution_records() if c.bank_reference}
     )
     for reference in references:
         if line.mentions(reference):
@@ -479,7 +484,7 @@ def council_allocation(
     """
     margin = _margin(account)
     payments = sorted(
-        account.funds.council_payments.values(), key=lambda p: (p.effective_date, p.version)
+        account.funds.council_payment_records(), key=lambda p: (p.effective_date, p.version)
     )
     used: set[int] = set()
     settled: dict[date, CouncilPayment] = {}
