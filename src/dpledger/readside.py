@@ -21,12 +21,23 @@ from uuid import UUID
 from dpledger.adapters.store import DpledgerApplication
 from dpledger.adapters.views import ViewStore
 from dpledger.application.arguments import names_account as _names_account
-from dpledger.domain.account import account_uuid
-from dpledger.domain.bank import BankBalanceAsserted, BankBalanceStated, bank_account_uuid
+from dpledger.domain.account import AccountSnapshot, account_uuid
+from dpledger.domain.bank import (
+    BankAccountOpened,
+    BankAccountSnapshot,
+    bank_account_uuid,
+)
 from dpledger.domain.bounds import check_identifier
-from dpledger.domain.chain import BrokenLink, first_broken_link, seal_mac, seal_mac_matches
+from dpledger.domain.chain import (
+    BrokenLink,
+    broken_snapshots,
+    first_broken_link,
+    seal_mac,
+    seal_mac_matches,
+)
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
 from dpledger.domain.errors import AccountNotFound, ValidationError
+from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import ReconciliationBreak
 from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
@@ -46,9 +57,15 @@ from dpledger.projections.oversight import (
     portfolio_accounts,
     warnings_for,
 )
+from dpledger.projections.reconciliation import (
+    StatedBalance,
+    StatedBalances,
+    breaks_among,
+    stated_balances,
+)
 from dpledger.reporting.statement import Statement, compose_statement
 
-READ_MODELS = (LedgerLines, AuditTrail, Oversight)
+READ_MODELS = (LedgerLines, StatedBalances, AuditTrail, Oversight)
 """Every read model a Ledger keeps."""
 
 SEAL_KEY_ENV = "DPLEDGER_SEAL_KEY"
@@ -99,11 +116,21 @@ class Seal:
 
 @dataclass(frozen=True)
 class VerificationReport:
-    """What :meth:`ReadSide.verify` found: ``ok`` or the first broken link of each account."""
+    """What :meth:`ReadSide.verify` found: ``ok``, or the first broken link of each account and
+    each snapshot that does not match the events it stands for.
+
+    ``accounts_checked`` counts managed accounts and bank accounts alike (a bank account's link
+    names it ``bank account <key>``).
+    """
 
     accounts_checked: int
     events_checked: int
     broken: tuple[BrokenLink, ...]
+    snapshots_checked: int = 0
+    """Snapshots checked against their events."""
+    snapshots_not_checked: int = 0
+    """Snapshots written by dpledger 0.1, which carry no chain head or state digest: they are
+    never used to load an account (its events are replayed instead), so they are not checked."""
 
     @property
     def ok(self) -> bool:
@@ -251,48 +278,33 @@ class ReadSide:
             return period_summary(cur, account_id, first, last, _moment(known_at))
 
     @_names_account
+    def stated_balances(
+        self, account_id: str, *, known_at: datetime | str | None = None
+    ) -> list[StatedBalance]:
+        """Every balance the account's bank statements stated (on its bank account, on its
+        unidentified statements' account, and those 0.1 recorded on the account itself), each
+        beside the ledger's bank balance at the end of the same day, all as known at
+        ``known_at`` (a recorded time; default: now). Oldest first."""
+        moment = _moment(known_at)
+        self._engine.catch_up([LedgerLines.name, StatedBalances.name])
+        with self._views.transaction() as cur:
+            self._require_known(cur, account_id)
+            return stated_balances(cur, account_id, moment)
+
+    @_names_account
     def reconciliation_breaks(
-        self, account_id: str, *, known_at: datetime | None = None
+        self, account_id: str, *, known_at: datetime | str | None = None
     ) -> list[ReconciliationBreak]:
         """Each balance a bank statement stated that differs from the ledger's bank balance at
         the end of that day, as the ledger knew both at ``known_at`` (default: now), oldest
         first.
 
-        Derived each time from the statements' balances (on the account's bank account, and
-        those 0.1 recorded on the account itself) and the ledger lines by effective date, so it
-        does not depend on the order statements and entries were recorded in.
+        Derived each time from the statements' balances (:meth:`stated_balances`) and the
+        ledger lines by effective date, so it does not depend on the order statements and
+        entries were recorded in; the ``reconciliation_break`` warnings come from the same
+        comparison (:mod:`dpledger.projections.reconciliation`).
         """
-        check_identifier(account_id, "account_id")
-        moment = _moment(known_at)
-        account: Any = self._load(account_id)  # type: ignore[attr-defined]
-        stated: list[tuple[int, Any]] = [
-            (e.originator_version, e)
-            for e in self._app.repository.event_store.get(account_uuid(account_id))
-            if isinstance(e, BankBalanceAsserted)
-        ]
-        for key in {account.bank_account, f"UNIDENTIFIED:{account_id}"} - {None}:
-            stated += [
-                (e.originator_version, e)
-                for e in self._app.repository.event_store.get(bank_account_uuid(key))
-                if isinstance(e, BankBalanceStated)
-            ]
-        breaks = []
-        for version, event in sorted(stated, key=lambda pair: (pair[1].effective_date, pair[0])):
-            if moment is not None and event.timestamp > moment:
-                continue
-            ledger = self.balance(account_id, as_of=event.effective_date, known_at=moment)
-            if ledger != event.balance:
-                breaks.append(
-                    ReconciliationBreak(
-                        effective_date=event.effective_date,
-                        asserted=event.balance,
-                        ledger=ledger,
-                        difference=event.balance - ledger,
-                        source=event.source,
-                        version=version,
-                    )
-                )
-        return breaks
+        return breaks_among(self.stated_balances(account_id, known_at=known_at))
 
     # ------------------------------------------------------------ audit
     @_names_account
@@ -352,6 +364,7 @@ class ReadSide:
         account: Any = self._app.repository.get(account_uuid(account_id), version=head.version)
         with self._read(Oversight.name) as cur:
             raised = warnings_for(cur, account_id=account_id, active_only=False)
+        stated = self.stated_balances(account_id, known_at=moment)
         return compose_statement(
             account=account,
             summary=summary,
@@ -359,7 +372,8 @@ class ReadSide:
             entries=entries,
             warnings=raised,
             generated_at=generated_at or datetime.now(UTC),
-            breaks=self.reconciliation_breaks(account_id, known_at=moment),
+            breaks=breaks_among(stated),
+            stated=stated,
             head_mac=self._mac(account_id, head.version, head.digest),
         )
 
@@ -431,14 +445,45 @@ class ReadSide:
 
     @_names_account
     def seal(self, account_id: str) -> Seal:
-        """The account's chain head now, with an HMAC when a seal key is configured."""
-        account: Any = self._load(account_id)  # type: ignore[attr-defined]
-        events: Any = self._app.repository.event_store.get(
-            account_uuid(account_id), gt=account.version - 1
-        )
-        head = list(events)[-1]
+        """The account's chain head now, with an HMAC when a seal key is configured.
+
+        ``account_id`` may also name a bank account as verification names it (``bank account
+        <key>``, see :meth:`seals`): a bank account's chain holds the balances its statements
+        stated, so only a seal exposes its last events being removed.
+        """
+        if not account_id.startswith(_BANK_ACCOUNT):
+            check_identifier(account_id, "account_id")
+        last = self._app.recorder.select_events(_aggregate_uuid(account_id), desc=True, limit=1)
+        if not last:
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            )
+        head: Any = self._app.mapper.to_domain_event(last[0])
         mac = self._mac(account_id, head.originator_version, head.digest)
         return Seal(account_id, head.originator_version, head.digest, mac)
+
+    def seals(self, account_id: str | None = None) -> list[Seal]:
+        """The seal of every account and bank account in the store, or of one account and the
+        bank accounts its statements were booked on: what :meth:`verify` checks."""
+        if account_id is None:
+            names = self._stored_accounts(bank_accounts=True).values()
+        else:
+            names = self._targets(account_id)[0].values()
+        return [self.seal(name) for name in sorted(names) if not name.startswith("?")]
+
+    def _targets(
+        self, account_id: str
+    ) -> tuple[dict[UUID, str], dict[UUID, list[tuple[int, Any]]]]:
+        """One account and the bank accounts its statements were booked on, by stored id, with
+        the account's stored events (read to find them)."""
+        check_identifier(account_id, "account_id")
+        uuid = account_uuid(account_id)
+        read = {uuid: self._stored(uuid)}
+        targets = {uuid: account_id}
+        for key in _bank_keys(account_id, read[uuid]):
+            if self._app.recorder.select_events(bank_account_uuid(key), limit=1):
+                targets[bank_account_uuid(key)] = bank_account_name(key)
+        return targets, read
 
     def _mac(self, account_id: str, version: int, digest: str) -> str | None:
         """The seal HMAC of a chain head, or ``None`` without a seal key."""
@@ -453,11 +498,17 @@ class ReadSide:
         seals: Iterable[Seal] = (),
         progress: Callable[[int, int], None] | None = None,
     ) -> VerificationReport:
-        """Check the stored events' hash chain of one account, or of the whole store.
+        """Check the stored events' hash chain of one account, or of the whole store, and every
+        stored snapshot against the events it stands for.
 
-        Reads the stored events themselves (not snapshots or projections). Each seal given must
-        be authentic (its HMAC, when it has one, is checked with the seal key) and still match
-        the event it names. Returns every account's first broken link; ``report.ok`` if none.
+        Reads the stored events themselves (not projections). Each seal given must be authentic
+        (its HMAC, when it has one, is checked with the seal key) and still match the event it
+        names. The whole store includes the bank accounts; one account includes the bank
+        accounts its statements were booked on. A snapshot must match its state digest, carry
+        the stored event's digest at its version as its head, and hold the state its events
+        rebuild (see :func:`~dpledger.domain.chain.broken_snapshots`); 0.1's snapshots, never
+        used to load, are counted as not checked. Returns every account's first broken link and
+        every broken snapshot; ``report.ok`` if none.
         """
         given = list(seals)
         by_account: dict[str, list[tuple[int, str]]] = {}
@@ -482,19 +533,24 @@ class ReadSide:
                     )
                     continue
             by_account.setdefault(seal.account_id, []).append((seal.version, seal.digest))
+        read: dict[UUID, list[tuple[int, Any]]] = {}
         if account_id is not None:
-            check_identifier(account_id, "account_id")
-            targets = {account_uuid(account_id): account_id}
+            targets, read = self._targets(account_id)
+            for key in _bank_keys(account_id, read[account_uuid(account_id)]):
+                if bank_account_name(key) in by_account:  # sealed, even if now removed whole
+                    targets[bank_account_uuid(key)] = bank_account_name(key)
         else:
-            targets = self._stored_accounts()
+            targets = self._stored_accounts(bank_accounts=True)
             for name in by_account:
                 # A seal names its account even where the stored first event no longer can.
-                uuid = account_uuid(name)
+                uuid = _aggregate_uuid(name)
                 if targets.get(uuid, "?").startswith("?"):
                     targets[uuid] = name
-        events = 0
+        events = snapshots = unchecked = 0
         for done, (uuid, name) in enumerate(sorted(targets.items(), key=lambda kv: kv[1])):
-            stored = self._stored(uuid)
+            stored = read.pop(uuid, None)
+            if stored is None:
+                stored = self._stored(uuid)
             if not stored and name not in by_account:
                 if account_id is not None:
                     raise AccountNotFound(
@@ -505,9 +561,39 @@ class ReadSide:
             link = first_broken_link(name, stored, by_account.get(name, ()))
             if link is not None:
                 broken.append(link)
+            found, checked, legacy = self._check_snapshots(uuid, name, stored, link)
+            broken += found
+            snapshots += checked
+            unchecked += legacy
             if progress is not None:
                 progress(done + 1, len(targets))
-        return VerificationReport(len(targets), events, tuple(broken))
+        return VerificationReport(len(targets), events, tuple(broken), snapshots, unchecked)
+
+    def _check_snapshots(
+        self, uuid: UUID, name: str, stored: list[tuple[int, Any]], link: BrokenLink | None
+    ) -> tuple[list[BrokenLink], int, int]:
+        """The broken snapshots of one aggregate, how many were checked and how many were
+        written by 0.1 (not checked)."""
+        store = self._app.snapshots
+        if store is None:
+            return [], 0, 0
+        broken: list[BrokenLink] = []
+        current: list[Any] = []
+        legacy = 0
+        for record in store.recorder.select_events(uuid):
+            try:
+                snapshot: Any = store.mapper.to_domain_event(record)
+            except Exception as exc:  # an unreadable snapshot is evidence, not a crash
+                at = int(record.originator_version)
+                reason = f"the snapshot at version {at} cannot be read: {exc}"
+                broken.append(BrokenLink(name, at, reason))
+                continue
+            if isinstance(snapshot, (AccountSnapshot, BankAccountSnapshot)):
+                current.append(snapshot)
+            else:
+                legacy += 1
+        broken += broken_snapshots(name, stored, current, None if link is None else link.version)
+        return broken, len(current), legacy
 
     def _stored(self, uuid: UUID) -> list[tuple[int, Any]]:
         result: list[tuple[int, Any]] = []
@@ -526,27 +612,37 @@ class ReadSide:
             result.append((int(record.originator_version), event))
         return result
 
-    def _stored_accounts(self) -> dict[UUID, str]:
+    def _stored_accounts(self, *, bank_accounts: bool = False) -> dict[UUID, str]:
+        """Every managed account in the store by its id, named by its first event (and, with
+        ``bank_accounts``, every bank account, as :func:`bank_account_name`); an aggregate whose
+        first event cannot be read is ``?<uuid>``."""
         names: dict[UUID, str] = {}
+        banks: set[UUID] = set()
         start: int | None = None
         while True:
             batch = self._app.recorder.select_notifications(
                 start=start, limit=1000, inclusive_of_start=False
             )
             if not batch:
-                return names
+                break
             for notification in batch:
                 uuid = UUID(str(notification.originator_id))
                 if uuid in names and not names[uuid].startswith("?"):
                     continue
-                try:
-                    event: Any = self._app.mapper.to_domain_event(notification)
-                    names[uuid] = str(event.account_id)
-                except Exception:
-                    # Only the first event names the account; others (or a tampered first event)
-                    # leave the id until a readable first event or a seal names it.
-                    names.setdefault(uuid, f"?{uuid}")
+                # Only the first event names an aggregate; others (or a tampered first event)
+                # leave the id until a seal names it. (A bank account's lines name the managed
+                # accounts they moved money for, so a later event must never name it.)
+                name = None
+                if notification.originator_version == 1:
+                    with contextlib.suppress(Exception):
+                        name = _aggregate_name(self._app.mapper.to_domain_event(notification))
+                if name is not None and name.startswith(_BANK_ACCOUNT):
+                    banks.add(uuid)
+                names[uuid] = name or names.get(uuid) or f"?{uuid}"
             start = batch[-1].id
+        if bank_accounts:
+            return names
+        return {uuid: name for uuid, name in names.items() if uuid not in banks}
 
     # ------------------------------------------------------------ warnings, portfolio
     def warnings(
@@ -583,6 +679,38 @@ class ReadSide:
         with self._read(Oversight.name) as cur:
             cur.execute("SELECT DISTINCT council FROM dpv_portfolio ORDER BY council")
             return [str(r[0]) for r in cur.fetchall()]
+
+
+_BANK_ACCOUNT = "bank account "
+
+
+def bank_account_name(key: str) -> str:
+    """How verification names a bank account (never an account id: those have no space)."""
+    return f"{_BANK_ACCOUNT}{key}"
+
+
+def _aggregate_uuid(name: str) -> UUID:
+    """The stored id of the account or bank account verification calls ``name``."""
+    if name.startswith(_BANK_ACCOUNT):
+        return bank_account_uuid(name.removeprefix(_BANK_ACCOUNT))
+    return account_uuid(name)
+
+
+def _aggregate_name(first: Any) -> str | None:
+    """The name an aggregate's first event gives it: a managed account's id, or a bank
+    account's :func:`bank_account_name`."""
+    if isinstance(first, BankAccountOpened):
+        return bank_account_name(first.key)
+    if isinstance(first, AccountOpened):
+        return first.account_id
+    return None
+
+
+def _bank_keys(account_id: str, stored: list[tuple[int, Any]]) -> list[str]:
+    """The bank accounts an account's statements may have been booked on: each it named, and
+    the one for statements of an unnamed bank account."""
+    named = [e.bank_account for _, e in stored if isinstance(e, BankAccountNamed)]
+    return list(dict.fromkeys([*named, f"UNIDENTIFIED:{account_id}"]))
 
 
 def _ledger_account(value: LedgerAccount | str) -> str:

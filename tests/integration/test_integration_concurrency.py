@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dpledger import Ledger, Money
-from dpledger.domain.account import ManagedAccount
+from dpledger import Ledger, Money, Receipt
+from dpledger.domain.account import account_uuid
 from dpledger.errors import ConflictError, DpledgerError
 
 ACCOUNT = "DP-RACE"
@@ -20,9 +21,25 @@ def _open(ledger: Ledger) -> None:
     ledger.receive_council_payment(ACCOUNT, amount="1000.00", **DAY)
 
 
-def _stale_loads(monkeypatch: pytest.MonkeyPatch, ledger: Ledger, stale: ManagedAccount) -> None:
-    """Make ``ledger`` work on ``stale``: what it loaded before the other writer saved."""
-    monkeypatch.setattr(ledger, "_load", lambda account_id: stale)
+def _another_writer_saves_first(
+    monkeypatch: pytest.MonkeyPatch, ledger: Ledger, other: Callable[[], object]
+) -> None:
+    """Make ``other`` (the other writer's command) save after ``ledger`` has loaded the account,
+    looked up its keys and decided, and just before ``ledger`` saves: the race of two writers.
+
+    Loading goes through ``application.session.Session`` (the account and its key index are read
+    once per command), so the interleaving is put between the decision and the save rather than
+    into the loading: both writers decide on version 2 with the key still free.
+    """
+    save = ledger.application.save
+    raced: list[object] = []
+
+    def racing_save(*args: object, **kwargs: object) -> object:
+        if not raced:
+            raced.append(other())
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(ledger.application, "save", racing_save)
 
 
 @pytest.fixture
@@ -37,11 +54,12 @@ def test_the_second_writer_gets_a_conflict_and_records_nothing(
     writers: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = writers
-    stale = second.load(ACCOUNT)  # both writers have loaded version 2
-    first.receive_contribution(ACCOUNT, amount="20.00", idempotency_key="a-1", **DAY)  # v3
+
+    def contribution() -> object:  # v3, saved while the second writer is deciding on v2
+        return first.receive_contribution(ACCOUNT, amount="20.00", idempotency_key="a-1", **DAY)
 
     with monkeypatch.context() as patch:
-        _stale_loads(patch, second, stale)
+        _another_writer_saves_first(patch, second, contribution)
         with pytest.raises(ConflictError) as caught:
             second.pay_care_plan_spend(
                 ACCOUNT,
@@ -92,15 +110,20 @@ def test_the_same_command_sent_to_both_writers_is_recorded_once(
     writers: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = writers
-    stale = second.load(ACCOUNT)
     command = {"amount": "250.00", "bank_reference": "BACS-9", "idempotency_key": "bacs-9"}
-    winner = first.receive_council_payment(ACCOUNT, **command, **DAY)
-    assert winner.version == 3
+    won: list[Receipt] = []
+
+    def same_command() -> object:  # the first writer records it while the second decides
+        won.append(first.receive_council_payment(ACCOUNT, **command, **DAY))
+        return won[-1]
 
     with monkeypatch.context() as patch:
-        _stale_loads(patch, second, stale)
+        _another_writer_saves_first(patch, second, same_command)
         with pytest.raises(ConflictError):
             second.receive_council_payment(ACCOUNT, **command, **DAY)
+    (winner,) = won
+    assert winner.version == 3
+    assert winner.replayed is False
 
     retry = second.receive_council_payment(ACCOUNT, **command, **DAY)
     assert retry.replayed is True
@@ -108,6 +131,37 @@ def test_the_same_command_sent_to_both_writers_is_recorded_once(
     assert retry.event == winner.event
     assert second.bank_balance(ACCOUNT) == Money("1250.00")
     assert len(second.events(ACCOUNT)) == 3
+
+
+def test_a_writer_holding_a_stale_account_conflicts_but_replays_a_key_already_recorded(
+    writers: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stale load itself: the second writer's store hands it the account as it was at
+    version 2. Its own new command conflicts; a command whose key the first writer recorded is
+    replayed, since keys are read from the store's key index, never from the loaded state."""
+    first, second = writers
+    stale = second.load(ACCOUNT)
+    command = {"amount": "250.00", "bank_reference": "BACS-9", "idempotency_key": "bacs-9"}
+    winner = first.receive_council_payment(ACCOUNT, **command, **DAY)
+    assert winner.version == 3
+
+    repository = second.application.repository
+    load = repository.get
+
+    def stale_get(aggregate_id: object, **kwargs: object) -> object:
+        if aggregate_id == account_uuid(ACCOUNT):
+            return copy.deepcopy(stale)  # a command changes the copy it is given
+        return load(aggregate_id, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(repository, "get", stale_get)
+        assert second.load(ACCOUNT).version == 2
+        retry = second.receive_council_payment(ACCOUNT, **command, **DAY)
+        assert (retry.replayed, retry.version, retry.event) == (True, 3, winner.event)
+        with pytest.raises(ConflictError):
+            second.receive_contribution(ACCOUNT, amount="5.00", idempotency_key="c-1", **DAY)
+    assert [e.originator_version for e in second.events(ACCOUNT)] == [1, 2, 3]
+    assert second.bank_balance(ACCOUNT) == Money("1250.00")
 
 
 def test_a_store_that_cannot_write_raises_store_error_and_records_nothing(

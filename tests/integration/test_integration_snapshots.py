@@ -1,4 +1,4 @@
-"""Snapshots every 100 events: they exist, and loading from them equals replaying every event."""
+"""Snapshots every 50 events: they exist, and loading from them equals replaying every event."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from eventsourcing.application import project_aggregate
 
 from dpledger import Ledger, LedgerAccount, Money
 from dpledger.adapters.store import SNAPSHOT_INTERVAL
-from dpledger.domain.account import account_uuid
+from dpledger.domain.account import AccountSnapshot, account_uuid
 from dpledger.domain.records import AccountStatus, InvoiceStatus
 
 A = LedgerAccount
@@ -24,10 +24,14 @@ def _fill_to(ledger: Ledger, version: int) -> None:
         ledger.receive_council_payment(ACCOUNT, amount=n, idempotency_key=f"fill-{n}", **DAY)
 
 
-def _snapshot_versions(ledger: Ledger) -> list[int]:
+def _snapshots(ledger: Ledger) -> list[Any]:
     snapshots = ledger.application.snapshots
     assert snapshots is not None
-    return [s.originator_version for s in snapshots.get(account_uuid(ACCOUNT))]
+    return list(snapshots.get(account_uuid(ACCOUNT)))
+
+
+def _snapshot_versions(ledger: Ledger) -> list[int]:
+    return [s.originator_version for s in _snapshots(ledger)]
 
 
 def _replayed(ledger: Ledger, lte: int | None = None) -> Any:
@@ -35,34 +39,38 @@ def _replayed(ledger: Ledger, lte: int | None = None) -> Any:
     return project_aggregate(None, store.get(account_uuid(ACCOUNT), lte=lte))
 
 
-def test_snapshot_is_taken_at_100_and_loads_identically(
+def test_snapshots_are_taken_every_50_events_and_load_identically(
     store_url: str, open_ledger: Callable[[str], Ledger], scenario: Callable[..., None]
 ) -> None:
-    assert SNAPSHOT_INTERVAL == 100
+    assert SNAPSHOT_INTERVAL == 50
     ledger = open_ledger(store_url)
     scenario(ledger)  # 19 varied events: invoices, wage run, suspense, corrections, keys
-    _fill_to(ledger, 99)
+    _fill_to(ledger, 49)
     assert _snapshot_versions(ledger) == []
-    _fill_to(ledger, 100)
-    assert _snapshot_versions(ledger) == [100]
+    _fill_to(ledger, 50)
+    assert _snapshot_versions(ledger) == [50]
 
-    # the snapshot holds exactly the state that replaying the first 100 events gives
-    snapshots = ledger.application.snapshots
-    assert snapshots is not None
-    snapshot = next(iter(snapshots.get(account_uuid(ACCOUNT))))
+    # the snapshot holds exactly the state that replaying the first 50 events gives, with the
+    # chain head at its version
+    (snapshot,) = _snapshots(ledger)
+    assert isinstance(snapshot, AccountSnapshot)
+    assert snapshot.head == ledger.events(ACCOUNT)[49].digest
     from_snapshot = project_aggregate(None, [snapshot])
-    assert from_snapshot.__dict__ == _replayed(ledger, lte=100).__dict__
+    assert from_snapshot.__dict__ == _replayed(ledger, lte=50).__dict__
 
-    # commands after the snapshot build on it, including a correction of a pre-snapshot event
+    _fill_to(ledger, 100)
+    assert _snapshot_versions(ledger) == [50, 100]
+
+    # commands after the snapshots build on them, including a correction of an early event
     ledger.pay_invoice(
         ACCOUNT, agency_id="AG-1", invoice_number="INV-7", amount="437.50", **DAY
     )  # v101
     ledger.correct(ACCOUNT, version=13, reason="paid the wrong PA", **DAY)  # v102: net wages
     replay = ledger.receive_council_payment(
-        ACCOUNT, amount=50, idempotency_key="fill-50", **DAY
-    )  # a key recorded before the snapshot is still remembered
+        ACCOUNT, amount=30, idempotency_key="fill-30", **DAY
+    )  # a key recorded before the first snapshot is still remembered (the key index)
     assert replay.replayed is True
-    assert replay.version == 50
+    assert replay.version == 30
     _fill_to(ledger, 105)
 
     loaded = ledger.load(ACCOUNT)
@@ -78,7 +86,31 @@ def test_snapshot_is_taken_at_100_and_loads_identically(
     assert state.owed(A.PA_NET_WAGES_PAYABLE) == Money("246.57")
     assert state.status is AccountStatus.OPEN
     assert ledger.load(ACCOUNT).corrected_by(13) == 102
-    assert _snapshot_versions(ledger) == [100]
+    assert _snapshot_versions(ledger) == [50, 100]
+    assert ledger.verify().ok
+
+
+def test_a_save_that_crosses_a_multiple_of_50_snapshots_the_saved_aggregate(
+    store_url: str, open_ledger: Callable[[str], Ledger], scenario: Callable[..., None]
+) -> None:
+    """A batch that writes versions 48 to 52 in one save takes one snapshot, at 52."""
+    from dpledger.domain.funds import ReceiveCouncilPayment
+
+    ledger = open_ledger(store_url)
+    scenario(ledger)
+    _fill_to(ledger, 47)
+    batch = [
+        ReceiveCouncilPayment.build(
+            account_id=ACCOUNT, amount=n, idempotency_key=f"batch-{n}", **DAY
+        )
+        for n in range(48, 53)
+    ]
+    report = ledger.execute_many(batch)
+    assert [r.version for r in report.receipts] == [48, 49, 50, 51, 52]
+    assert _snapshot_versions(ledger) == [52]
+    (snapshot,) = _snapshots(ledger)
+    assert snapshot.head == ledger.events(ACCOUNT)[51].digest
+    assert project_aggregate(None, [snapshot]).__dict__ == _replayed(ledger).__dict__
 
 
 def test_reopened_store_loads_from_the_snapshot_identically(
@@ -91,7 +123,7 @@ def test_reopened_store_loads_from_the_snapshot_identically(
     first.close()
 
     again = open_ledger(durable_url)
-    assert _snapshot_versions(again) == [100]
+    assert _snapshot_versions(again) == [50, 100]
     assert again.account(ACCOUNT) == state
     assert again.load(ACCOUNT).__dict__ == _replayed(again).__dict__
     assert again.account(ACCOUNT).version == 103

@@ -19,8 +19,12 @@ from dpledger import (
     PaymentFrequency,
     SpendCategory,
 )
-from dpledger.domain import events as ev
 from dpledger.domain.account import account_uuid
+from dpledger.domain.corrections import EntryCorrected
+from dpledger.domain.funds import CarePlanSpendPaid, CouncilPaymentReceived
+from dpledger.domain.invoices import InvoiceReceived
+from dpledger.domain.lifecycle import AccountOpened, AccountResumed
+from dpledger.domain.payroll import WageRunRecorded
 from dpledger.domain.records import AccountStatus, InvoiceStatus, SuspenseStatus
 
 A = LedgerAccount
@@ -126,7 +130,7 @@ def test_values_round_trip_exactly_through_the_store(
     by_type = {type(e).__name__: e for e in events}
 
     opened = by_type["AccountOpened"]
-    assert isinstance(opened, ev.AccountOpened)
+    assert isinstance(opened, AccountOpened)
     assert opened.policy.payment_basis is PaymentBasis.NET
     assert opened.policy.frequency is PaymentFrequency.MONTHLY
     assert type(opened.policy.end_date) is date
@@ -136,7 +140,7 @@ def test_values_round_trip_exactly_through_the_store(
     assert opened.timestamp.tzinfo is not None
 
     council = by_type["CouncilPaymentReceived"]
-    assert isinstance(council, ev.CouncilPaymentReceived)
+    assert isinstance(council, CouncilPaymentReceived)
     assert type(council.amount) is Money
     assert type(council.amount.pence) is int
     assert (council.amount.pence, council.amount.currency) == (200000, "GBP")
@@ -147,24 +151,24 @@ def test_values_round_trip_exactly_through_the_store(
     assert council.postings.lines[1].account is A.COUNCIL_INCOME
 
     invoice = events[5]
-    assert isinstance(invoice, ev.InvoiceReceived)
+    assert isinstance(invoice, InvoiceReceived)
     assert type(invoice.hours) is Decimal
     assert str(invoice.hours) == "37.50"  # the exponent survives too
     assert invoice.rate == Money("25.00")
 
     wage_run = by_type["WageRunRecorded"]
-    assert isinstance(wage_run, ev.WageRunRecorded)
+    assert isinstance(wage_run, WageRunRecorded)
     assert str(wage_run.hours) == "20.00"
     assert wage_run.employee_pension == Money(763)
     assert wage_run.paye == Money(0)
 
     spend = by_type["CarePlanSpendPaid"]
-    assert isinstance(spend, ev.CarePlanSpendPaid)
+    assert isinstance(spend, CarePlanSpendPaid)
     assert spend.category is SpendCategory.INSURANCE
     assert spend.postings.lines[0].account is A.INSURANCE
 
     voided = events[9]
-    assert isinstance(voided, ev.EntryCorrected)
+    assert isinstance(voided, EntryCorrected)
     assert voided.corrected_type == "InvoiceReceived"
     assert voided.corrected_fields == {
         "agency_id": "AG-1",
@@ -179,7 +183,7 @@ def test_values_round_trip_exactly_through_the_store(
     assert type(voided.corrected_fields["total"]) is Money
 
     resumed = by_type["AccountResumed"]
-    assert isinstance(resumed, ev.AccountResumed)
+    assert isinstance(resumed, AccountResumed)
     assert resumed.backfill_ordered is True
 
     state = open_ledger(durable_url).account(ACCOUNT)

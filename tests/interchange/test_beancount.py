@@ -35,9 +35,10 @@ from dpledger.adapters.interchange.beancount import (
     to_beancount,
 )
 from dpledger.demo import build_demo
-from dpledger.domain import events as ev
+from dpledger.domain import registry
 from dpledger.domain.chain import GENESIS
 from dpledger.domain.chart import Postings
+from dpledger.errors import ValidationError
 
 # Random histories come from the property tests (tests/ is on sys.path: pytest puts the folder of
 # tests/conftest.py there), so this file checks the histories they check.
@@ -138,11 +139,10 @@ def check_against_ledger(ledger: Ledger) -> str:
     return text
 
 
-def spend_event(
-    description: str, pence: int = 1234, *, on: date = date(2026, 4, 7)
-) -> ev.CarePlanSpendPaid:
-    """A care-plan spend event built directly (any text, any amount), as the store would load it."""
-    return ev.CarePlanSpendPaid(
+def spend_event(description: str, pence: int = 1234, *, on: date = date(2026, 4, 7)) -> Any:
+    """A care-plan spend event built directly (any text, any amount), as the store would load it
+    (a store written before text was bounded may hold any text)."""
+    return registry.ACCOUNT_EVENTS["CarePlanSpendPaid"](
         originator_id=uuid4(),
         originator_version=2,
         timestamp=datetime(2026, 4, 7, 9, 30, tzinfo=UTC),
@@ -242,8 +242,8 @@ TestExportingLedgerMachine.settings = settings(
 
 
 def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
-    """Every command at least once (bank statements, corrections and the close included) on an
-    account opened on 2026-04-06 and closed on 2026-05-29."""
+    """Every command at least once (bank statements, credit notes, corrections and the close
+    included) on an account opened on 2026-04-06 and closed on 2026-05-29."""
     from dpledger.adapters.bankfeeds import (
         BalanceAssertion,
         BankFormat,
@@ -269,6 +269,8 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
 
     opened = "2026-04-06"
     do("open_account", opened, person_ref="P-1", council="C", provider="P")
+    do("name_bank_account", opened, bank_account="30-99-50 12345678")
+    do("agree_care_plan", opened, agency_hours_per_week="30", pa_hours_per_week="40")
     do("agree_budget", opened, weekly_gross="100.00", weekly_contribution="20.00")
     do("receive_council_payment", opened, amount="1000.00")
     do("receive_contribution", opened, amount="100.00")
@@ -277,6 +279,7 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     do("repay_recoupment", "2026-05-01", amount="1.00")
     do("agree_budget", "2026-05-04", weekly_gross="120", weekly_contribution="20")
     do("register_agency", agency_id="AG-1", name="Care")
+    do("agree_agency_rate", agency_id="AG-1", hourly_rate="20.00")
     for number in ("INV-1", "INV-2"):
         do(
             "receive_invoice",
@@ -291,6 +294,8 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     do("approve_invoice", agency_id="AG-1", invoice_number="INV-1")
     do("dispute_invoice", agency_id="AG-1", invoice_number="INV-2", reason="hours")
     do("pay_invoice", agency_id="AG-1", invoice_number="INV-1", amount="120.00")
+    credit = {"credit_note_number": "CN-1", "amount": "30.00"}
+    do("receive_credit_note", agency_id="AG-1", invoice_number="INV-1", **credit)
     do("register_personal_assistant", pa_id="PA-1", hourly_rate="12.71")
     do(
         "record_wage_run",
@@ -320,9 +325,9 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     do("suspend", reason="hospital")
     do("resume", backfill_ordered=False)
     do("record_review")
-    paid = do("pay_invoice", agency_id="AG-1", invoice_number="INV-1", amount="80.00")
+    paid = do("pay_invoice", agency_id="AG-1", invoice_number="INV-1", amount="50.00")
     do("correct", "2026-05-02", version=paid.version, reason="wrong reference")
-    do("pay_invoice", "2026-05-02", agency_id="AG-1", invoice_number="INV-1", amount="80.00")
+    do("pay_invoice", "2026-05-02", agency_id="AG-1", invoice_number="INV-1", amount="50.00")
     statement = BankStatement(
         source_file="busy.csv",
         format=BankFormat.CSV,
@@ -354,15 +359,31 @@ def test_beancount_agrees_with_every_kind_of_event_on_an_escaped_account_id() ->
         record_every_kind_of_event(ledger, account_id)
         kinds = {type(e).__name__ for e in ledger.events(account_id)}
         text = check_against_ledger(ledger)
-    every_kind = {
-        name
-        for name, value in vars(ev).items()
-        if isinstance(value, type) and issubclass(value, ev.AccountEvent)
-    } - {"AccountEvent"}
-    assert kinds == every_kind
+    # Every event a command records today; the two that only 0.1 recorded (stated balances and
+    # pending lines, now on the bank account) are exported from the 0.1 store below.
+    assert kinds == set(registry.ACCOUNT_EVENTS) - set(LEGACY_ONLY)
     assert "Assets:X--dp-2Eevery-5Fkind:Bank" in text
     # Closed: the bank is empty at the end of May; the council and the person got the rest.
     assert "2026-06-01 balance Assets:X--dp-2Eevery-5Fkind:Bank 0.00 ~ 0.00 GBP" in text
+
+
+LEGACY_ONLY = ("BankBalanceAsserted", "PendingBankLinesSeen")
+"""Events of managed accounts only dpledger 0.1 recorded (today they are the bank account's)."""
+LEGACY_STORE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy" / "store_v0_1.sqlite"
+
+
+def test_beancount_agrees_with_the_store_0_1_wrote(tmp_path: Path) -> None:
+    """The 0.1 store, its legacy events included, exports and agrees at every month end."""
+    import shutil
+
+    copy = tmp_path / "store.sqlite"
+    shutil.copyfile(LEGACY_STORE, copy)
+    with Ledger.sqlite(copy) as ledger:
+        kinds = {type(e).__name__ for a in ledger.account_ids() for e in ledger.events(a)}
+        assert set(LEGACY_ONLY) <= kinds
+        text = check_against_ledger(ledger)
+    # the bank's reversal of an unexplained debit, as 0.1 recorded it on the account
+    assert '\n2025-03-20 * "Entry corrected: reverses v198 unexpected outgoing recorded' in text
 
 
 # ------------------------------------------------------------------------------- bi-temporal
@@ -455,10 +476,17 @@ def test_an_empty_history_is_an_empty_file_and_ids_must_be_unique() -> None:
 
 
 # ------------------------------------------------------------------------------- text
-def test_descriptions_with_quotes_backslashes_and_newlines_reach_beancount_intact() -> None:
-    tricky = 'He said "refund me" \\ then\nleft;\ttab \\" end'
+def test_descriptions_with_quotes_and_backslashes_reach_beancount_intact() -> None:
+    tricky = 'He said "refund me" \\ then left; \\" end'
     with Ledger.in_memory() as ledger:
         _open(ledger)
+        # A line break or a tab is refused at the command (text is one printable line); events
+        # that hold them (written before) are covered by the property test below.
+        with pytest.raises(ValidationError) as refused:
+            ledger.receive_unexpected_income(
+                ACCOUNTS[0], amount="5.00", description="a\nb", effective_date=START, actor="a"
+            )
+        assert refused.value.field == "description"
         ledger.receive_unexpected_income(
             ACCOUNTS[0], amount="5.00", description=tricky, effective_date=START, actor='a "b"'
         )

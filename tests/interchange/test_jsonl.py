@@ -355,9 +355,178 @@ def test_an_account_past_a_snapshot_interval_round_trips_with_snapshots() -> Non
         assert import_text(target, exported).events_written == 105
         snapshots = target.application.snapshots
         assert snapshots is not None
-        assert [s.originator_version for s in snapshots.get(account_uuid("DP-LONG"))] == [100]
+        taken = list(snapshots.get(account_uuid("DP-LONG")))
+        assert [s.originator_version for s in taken] == [50, 100]
+        events = target.events("DP-LONG")
+        # snapshots of today's kind: each carries the chain head at its version (verify checks
+        # them against the imported events, in assert_same_history)
+        assert [s.head for s in taken] == [events[49].digest, events[99].digest]
         assert target.bank_balance("DP-LONG") == Money(sum(range(1, 103)))
         assert_same_history(source, target, exported)
+
+
+# ============================================================================ the key index
+def record_keyed(ledger: Ledger, account_id: str) -> None:
+    """An account whose events take every kind of key: a command key, invoice numbers (one given
+    back by a correction), a wage-run period and a corrected version."""
+    open_account(ledger, account_id)
+    ledger.receive_council_payment(account_id, amount="900.00", idempotency_key="pay-1", **DAY)
+    invoice = {"agency_id": "AG", "period_start": START, "period_end": START + timedelta(days=6)}
+    for number in ("INV-1", "INV-2"):
+        ledger.receive_invoice(
+            account_id, invoice_number=number, hours="2", rate="20.00", total="40.00",
+            **invoice, **DAY,
+        )  # fmt: skip
+    voided = ledger.events(account_id)[-1].originator_version
+    ledger.correct(account_id, version=voided, reason="sent twice", **DAY)
+    ledger.register_personal_assistant(account_id, pa_id="PA-1", hourly_rate="12.50", **DAY)
+    ledger.record_wage_run(
+        account_id, pa_id="PA-1", period_start=START, period_end=START + timedelta(days=6),
+        hours="8", gross="100.00", paye="0", employee_ni="0", employer_ni="0",
+        employee_pension="0", employer_pension="0", net="100.00", **DAY,
+    )  # fmt: skip
+
+
+def key_rows(ledger: Ledger, account_id: str) -> dict[str, Any]:
+    """The store's key index of the account: every key its events ever took or gave back."""
+    from dpledger.adapters import keyindex
+    from dpledger.domain.keys import index_changes
+
+    keys = sorted(index_changes(ledger.events(account_id)))
+    return keyindex.lookup(ledger.application.recorder, account_uuid(account_id), keys)
+
+
+def test_an_imported_history_brings_its_key_index(tmp_path: Path) -> None:
+    from dpledger.errors import DuplicateInvoice, DuplicateWageRun
+
+    with Ledger.in_memory() as source, Ledger.sqlite(tmp_path / "t.sqlite") as target:
+        record_keyed(source, "DP-K")
+        rows = key_rows(source, "DP-K")
+        assert {"cmd:pay-1", "invoice:AG/INV-1", "wagerun:PA-1/2026-04-06/2026-04-12"} <= set(rows)
+        assert "invoice:AG/INV-2" not in rows  # the voided invoice gave its number back
+        assert "corrected:6" in rows
+        exported = export_text(source)
+        import_text(target, exported)
+        # written with the events, row for row as the source store holds them
+        assert key_rows(target, "DP-K") == rows
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "t.sqlite") as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM dpledger_keys WHERE originator_id = ?",
+                (account_uuid("DP-K").hex,),
+            ).fetchone()
+        assert count == len(rows)
+        # the imported store keeps what the history says, for ever
+        with pytest.raises(DuplicateInvoice):
+            target.receive_invoice(
+                "DP-K", agency_id="AG", invoice_number="INV-1", period_start=START,
+                period_end=START + timedelta(days=6), hours="2", rate="20.00", total="40.00",
+                **DAY,
+            )  # fmt: skip
+        with pytest.raises(DuplicateWageRun):
+            target.record_wage_run(
+                "DP-K", pa_id="PA-1", period_start=START, period_end=START + timedelta(days=6),
+                hours="8", gross="100.00", paye="0", employee_ni="0", employer_ni="0",
+                employee_pension="0", employer_pension="0", net="100.00", **DAY,
+            )  # fmt: skip
+        retry = target.receive_council_payment(
+            "DP-K", amount="900.00", idempotency_key="pay-1", **DAY
+        )
+        assert (retry.replayed, retry.version) == (True, 4)
+        again = target.receive_invoice(
+            "DP-K", agency_id="AG", invoice_number="INV-2", period_start=START,
+            period_end=START + timedelta(days=6), hours="2", rate="20.00", total="40.00", **DAY,
+        )  # fmt: skip
+        assert again.replayed is False  # the number the correction gave back is free again
+
+
+def test_an_appended_history_brings_the_keys_of_its_new_events(
+    small: Ledger, target: Ledger
+) -> None:
+    from dpledger.errors import DuplicateInvoice
+
+    import_text(target, export_text(small))
+    invoice = {"agency_id": "AG", "period_start": START, "period_end": START + timedelta(days=6)}
+    small.receive_invoice(
+        "DP-A", invoice_number="LATE-1", hours="1", rate="10.00", total="10.00",
+        idempotency_key="late-1", **invoice, **DAY,
+    )  # fmt: skip
+    assert import_text(target, export_text(small)).appended == ("DP-A",)
+    assert key_rows(target, "DP-A") == key_rows(small, "DP-A")
+    assert set(key_rows(target, "DP-A")) == {"cmd:late-1", "invoice:AG/LATE-1"}
+    with pytest.raises(DuplicateInvoice):
+        target.receive_invoice(
+            "DP-A", invoice_number="LATE-1", hours="1", rate="10.00", total="10.00",
+            **invoice, **DAY,
+        )  # fmt: skip
+
+
+# ============================================================================ bank accounts
+def test_a_store_with_bank_accounts_exports_its_managed_accounts_only() -> None:
+    """A bank account is shared by the managed accounts whose money it holds, so it is no part
+    of any one account's history: the file holds the managed accounts' events (every balance and
+    the audit trail round-trip), not the statement lines and stated balances it recorded."""
+    from dpledger.adapters.bankfeeds import (
+        BalanceAssertion,
+        BankFormat,
+        BankStatement,
+        BankTransaction,
+        Direction,
+    )
+    from dpledger.domain.bank import bank_account_uuid
+
+    def line(pence: int, ref: str) -> BankTransaction:
+        return BankTransaction(
+            booking_date=START + timedelta(days=1),
+            amount=Money(abs(pence)),
+            direction=Direction.CREDIT if pence > 0 else Direction.DEBIT,
+            description=ref,
+            bank_reference=ref,
+            source_location=ref,
+        )
+
+    with Ledger.in_memory() as source, Ledger.in_memory() as target:
+        open_account(source, "DP-BANK")
+        source.name_bank_account("DP-BANK", bank_account="30-99-50 12345678", **DAY)
+        source.receive_council_payment("DP-BANK", amount="500.00", **DAY)
+        statement = BankStatement(
+            source_file="june.csv",
+            format=BankFormat.CSV,
+            currency="GBP",
+            closing_balance=BalanceAssertion(
+                date=START + timedelta(days=1), balance=Money("470.00"), kind="CLBD"
+            ),
+            transactions=(line(50000, "BACS"), line(-1500, "FEE"), line(-500, "DD")),
+        )
+        source.import_statement("DP-BANK", statement, actor="importer")
+        bank = bank_account_uuid(source.account("DP-BANK").bank_account or "")
+        assert source.application.recorder.select_events(bank)  # a bank account is stored
+        assert len(source.reconciliation_breaks("DP-BANK")) == 1
+
+        exported = export_text(source)
+        assert json.loads(exported.splitlines()[0])["accounts"] == ["DP-BANK"]
+        assert {row["account_id"] for row in lines_of(exported)[1:-1]} == {"DP-BANK"}
+        import_text(target, exported)
+        assert_same_history(source, target, exported)
+        assert target.unexplained_outgoings("DP-BANK") == source.unexplained_outgoings("DP-BANK")
+        # what stays behind: the bank account itself, with the balance its statement stated
+        assert not target.application.recorder.select_events(bank)
+        assert target.reconciliation_breaks("DP-BANK") == []
+        # importing the statement again restores it, and records no money twice: every line
+        # is known from the account's own key index, which the history brought
+        again = target.import_statement("DP-BANK", statement, actor="importer")
+        assert {line.status for line in again.lines} == {"already imported"}
+        assert len(target.events("DP-BANK")) == len(source.events("DP-BANK"))
+        assert target.bank_balance("DP-BANK") == source.bank_balance("DP-BANK")
+
+        def seen(ledger: Ledger) -> list[tuple[date, Money, Money]]:
+            return [
+                (b.effective_date, b.asserted, b.ledger)
+                for b in ledger.reconciliation_breaks("DP-BANK")
+            ]
+
+        assert seen(target) == seen(source)
 
 
 # ============================================================================ idempotency
@@ -516,6 +685,7 @@ def test_a_history_that_differs_from_the_stores_is_refused(small: Ledger, target
 def test_a_writer_between_the_checks_and_the_write_leaves_nothing_imported(
     small: Ledger, target: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    small.receive_contribution("DP-A", amount="1.00", idempotency_key="k-1", **DAY)
     exported = export_text(small)
     checked = jsonl._held
 
@@ -533,6 +703,13 @@ def test_a_writer_between_the_checks_and_the_write_leaves_nothing_imported(
     assert after[: len(before)] == before
     assert {row[1] for row in after[len(before) :]} == {account_uuid("DP-B")}  # the racer's only
     assert "DP-A" not in target.account_ids()
+    # the key index is written in the events' transaction: none of DP-A's keys either
+    from dpledger.adapters import keyindex
+    from dpledger.domain.keys import index_changes
+
+    keys = sorted(index_changes(small.events("DP-A")))
+    assert keys == ["cmd:k-1"]
+    assert keyindex.lookup(target.application.recorder, account_uuid("DP-A"), keys) == {}
 
 
 # ============================================================================ export refusals

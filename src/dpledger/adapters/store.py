@@ -163,9 +163,11 @@ class CheckedRepository(Repository[UUID]):
 
     A snapshot is used only when its state matches its digest and its chain head is the digest
     of the stored event at its version (read in the same query as the events after it). A
-    snapshot that does not match, or that was written before snapshots carried both, is not
-    used: the aggregate is rebuilt from its events, the refusal is logged, and ``verify``
-    reports it; the aggregate is marked for a fresh snapshot on its next save.
+    snapshot that does not match, or cannot even be decoded or restored, is refused: the
+    aggregate is rebuilt from its events, the refusal is logged (``snapshot.refused``), and
+    ``verify`` reports it. One written by 0.1, before snapshots carried both, is not used
+    either (``snapshot.not_used``). Either way the aggregate is marked for a fresh snapshot on
+    its next save.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -182,8 +184,13 @@ class CheckedRepository(Repository[UUID]):
     ) -> Any:
         snapshot: Any = None
         if self.snapshot_store is not None:
-            found = list(self.snapshot_store.get(aggregate_id, desc=True, limit=1, lte=version))
-            snapshot = found[0] if found else None
+            store = self.snapshot_store
+            found = store.recorder.select_events(aggregate_id, desc=True, limit=1, lte=version)
+            if found:
+                try:
+                    snapshot = store.mapper.to_domain_event(found[0])
+                except Exception as exc:  # bytes or a topic that do not decode: not trusted
+                    self._refuse(aggregate_id, found[0].originator_version, exc)
         if snapshot is not None:
             aggregate = self._from_snapshot(aggregate_id, snapshot, version)
             if aggregate is not None:
@@ -198,25 +205,32 @@ class CheckedRepository(Repository[UUID]):
 
     def _from_snapshot(self, aggregate_id: UUID, snapshot: Any, version: int | None) -> Any:
         at = snapshot.originator_version
+        if not isinstance(snapshot, (ManagedAccount.Snapshot, BankAccount.Snapshot)):
+            # 0.1's snapshots carry no chain head or digest: never used, and no evidence of
+            # tampering either (``verify`` counts them as not checked).
+            get_logger().info("snapshot.not_used", aggregate_id=str(aggregate_id), version=at)
+            self.needs_snapshot.add(aggregate_id)
+            return None
         events = iter(self.event_store.get(aggregate_id, gt=at - 1, lte=version))
         anchor: Any = next(events, None)
         try:
-            if not isinstance(snapshot, (ManagedAccount.Snapshot, BankAccount.Snapshot)):
-                raise SnapshotRefused(
-                    "the snapshot was written before snapshots carried their chain head"
-                )
             if anchor is None or anchor.originator_version != at or anchor.digest != snapshot.head:
                 raise SnapshotRefused(
                     "its chain head is not the stored event's digest at its version"
                 )
             aggregate = snapshot.mutate(None)
-        except SnapshotRefused as refused:
-            get_logger().warning(
-                "snapshot.refused", aggregate_id=str(aggregate_id), version=at, reason=str(refused)
-            )
-            self.needs_snapshot.add(aggregate_id)
+        except Exception as refused:  # SnapshotRefused, or a state that cannot be restored
+            self._refuse(aggregate_id, at, refused)
             return None
         return project(aggregate, events)
+
+    def _refuse(self, aggregate_id: UUID, version: int, reason: BaseException) -> None:
+        """Log a snapshot that is not trusted, and have the next save replace it."""
+        text = str(reason) if isinstance(reason, SnapshotRefused) else repr(reason)
+        get_logger().warning(
+            "snapshot.refused", aggregate_id=str(aggregate_id), version=version, reason=text
+        )
+        self.needs_snapshot.add(aggregate_id)
 
 
 _ = registry  # every event class, so every stored topic resolves

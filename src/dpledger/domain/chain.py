@@ -9,6 +9,9 @@ included. Changing, deleting, inserting or reordering a stored event therefore b
 A chain on its own can be rebuilt by whoever can write the database, so it is *anchored* by seals
 (see :func:`seal_mac`): an account's head digest at a version, with an HMAC under a key kept outside
 the database. A seal exported into an audit report lets a later verification expose a rewrite.
+
+Snapshots are never trusted over the history: :func:`broken_snapshots` checks each one against the
+events it stands for (its state digest, its chain head, and the state its events rebuild).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,8 +28,11 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from dpledger.domain.chart import Postings
 from dpledger.domain.money import Money
+from dpledger.domain.snapshots import SnapshotRefused, unseal_state
 
 GENESIS = "0" * 64
 """The ``previous_digest`` of an account's first event."""
@@ -155,6 +161,70 @@ def first_broken_link(
                 "the event no longer matches its seal (the history was rewritten)",
             )
     return None
+
+
+def broken_snapshots(
+    account_id: str,
+    stored: Sequence[tuple[int, Any]],
+    snapshots: Iterable[Any],
+    chain_broken_at: int | None = None,
+) -> list[BrokenLink]:
+    """Check an aggregate's stored snapshots against its stored events; one link per bad one.
+
+    ``stored`` is what :func:`first_broken_link` checked (``(version, event or exception)``);
+    ``snapshots`` are the aggregate's snapshots of today's kind (with a ``head`` and a sealed
+    state, see :func:`~dpledger.domain.snapshots.seal_state`), oldest first; ``chain_broken_at``
+    is the version of the chain's first broken link, if any. Each snapshot's state must match
+    its digest, its head must be the stored event's digest at its version, and its state must be
+    the state the events up to that version rebuild: a forger who edits a snapshot and
+    recomputes its digest is caught by the last check. Where the chain itself is broken at or
+    before a snapshot's version, the events cannot vouch for it and the chain's link already
+    reports the aggregate, so that snapshot is checked against its digest and head only.
+    """
+    events = dict(stored)
+    last = max(events, default=0)
+    broken: list[BrokenLink] = []
+    rebuilt: Any = None
+    applied = 0
+
+    def refuse(at: int, reason: str) -> None:
+        broken.append(BrokenLink(account_id, at, f"the snapshot at version {at} {reason}"))
+
+    for snapshot in snapshots:
+        at = int(snapshot.originator_version)
+        try:
+            state = unseal_state(snapshot.state)
+        except SnapshotRefused as refused:
+            refuse(at, f"is refused: {refused}")
+            continue
+        except Exception as exc:  # not JSON behind a matching digest, or no state at all
+            refuse(at, f"cannot be read: {exc!r}")
+            continue
+        anchor = events.get(at)
+        if anchor is None:
+            refuse(at, f"is beyond the stored events, which end at version {last}")
+            continue
+        if isinstance(anchor, BaseException) or snapshot.head != anchor.digest:
+            refuse(at, "does not carry the stored event's digest at its version as its head")
+            continue
+        if chain_broken_at is not None and chain_broken_at <= at:
+            continue
+        try:
+            for version in range(applied + 1, at + 1):
+                rebuilt = events[version].mutate(rebuilt)
+            applied = at
+            # Compared as JSON data (what the snapshot holds), not as text: key order is no
+            # evidence either way.
+            kind = get_topic(type(rebuilt))
+            same = state == json.loads(json.dumps(rebuilt.dump()))
+        except Exception as exc:  # the domain refuses to rebuild it: evidence, not a crash
+            refuse(at, f"cannot be compared with its events ({exc!r})")
+            break
+        if snapshot.topic != kind:
+            refuse(at, f"names {snapshot.topic}, but its events are of {kind}")
+        elif not same:
+            refuse(at, "is not the state its events rebuild (altered, its digest recomputed)")
+    return broken
 
 
 def chained(

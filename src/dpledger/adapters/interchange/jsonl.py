@@ -203,7 +203,9 @@ def export_history(
 
 
 def _stored_accounts(app: DpledgerApplication) -> dict[str, UUID]:
-    """Every account in the store, named by its first event (read from the notification log)."""
+    """Every managed account in the store, named by its first event (read from the notification
+    log). Bank accounts are left out: a bank account is shared by the managed accounts whose
+    money it holds, so it is no part of any one account's history (see docs/interchange.md)."""
     uuids: dict[UUID, None] = {}
     start: int | None = None
     while True:
@@ -218,6 +220,8 @@ def _stored_accounts(app: DpledgerApplication) -> dict[str, UUID]:
         first = app.recorder.select_events(uuid, limit=1)
         try:
             event: Any = app.mapper.to_domain_event(first[0])
+            if isinstance(event, ev.BankAccountEvent):
+                continue
             name = str(event.account_id)
         except Exception as exc:  # a missing or unreadable first event: the store is broken
             raise StoreError(
