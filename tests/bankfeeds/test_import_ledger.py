@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 
 from dpledger import Ledger, LedgerAccount, Money
+from dpledger.adapters import keyindex
 from dpledger.application.session import Session
+from dpledger.domain.account import account_uuid
 from dpledger.domain.bank import BankAccount, bank_account_uuid
+from dpledger.domain.keys import AWAITING_PREFIX, awaiting_key
 from dpledger.domain.records import OutgoingStatus, SuspenseStatus
 from dpledger.errors import BankFileError, IdempotencyConflict, InvalidTransition
 
@@ -369,7 +372,10 @@ def test_a_debit_confirms_a_payment_recorded_by_hand(ledger: Ledger, write: Any)
     assert record.target_version == paid.version
     assert record.version == line.version
     # confirmed: no longer among the movements a bank line could still confirm
-    assert str(paid.version) not in ledger.load(ACCOUNT).funds.unconfirmed
+    awaiting = keyindex.lookup_prefix(
+        ledger.application.recorder, account_uuid(ACCOUNT), AWAITING_PREFIX
+    )
+    assert awaiting_key(paid.version) not in awaiting
 
 
 def test_wages_hmrc_and_pension_are_matched_from_the_bank(ledger: Ledger, write: Any) -> None:

@@ -11,6 +11,10 @@ from datetime import date
 
 from conftest import ACTOR, OPENED, Funded, open_funded
 from dpledger import Ledger, Money
+from dpledger.adapters import keyindex
+from dpledger.domain.account import account_uuid
+from dpledger.domain.funds import awaiting_movements
+from dpledger.domain.keys import AWAITING_PREFIX
 from dpledger.domain.reconciliation import (
     BankLine,
     MatchKind,
@@ -32,9 +36,15 @@ def line(pence: int, day: str = "2026-04-08", text: str = "", **kwargs: object) 
 
 
 def decide(funded: Funded, bank_line: BankLine) -> tuple[MatchKind, str]:
-    # No bank account: these rules read the managed account only (reversals, which read the
-    # bank account's lines, are in test_unit_bank_state.py).
-    decision = match_line(funded.ledger.load(funded.account_id), None, bank_line)
+    # No bank account: these rules read the managed account, and the money it recorded by hand
+    # that awaits a bank line (the key index's ``move:`` records). Reversals, which read the
+    # bank account's lines, are in test_unit_bank_state.py.
+    ledger = funded.ledger
+    awaiting = keyindex.lookup_prefix(
+        ledger.application.recorder, account_uuid(funded.account_id), AWAITING_PREFIX
+    )
+    account = ledger.load(funded.account_id)
+    decision = match_line(account, None, bank_line, awaiting_movements(awaiting))
     return decision.kind, decision.reason
 
 

@@ -66,6 +66,16 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
                     found[row[0]] = KeyRecord(int(row[1]), row[2])
         return found
 
+    def lookup_prefix(self, originator_id: UUID, prefix: str) -> dict[str, KeyRecord]:
+        """The index's records of every key starting with ``prefix`` for one aggregate."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT key, version, digest FROM {KEYS_TABLE}"  # noqa: S608 - constants
+                " WHERE originator_id = ? AND key >= ? AND key < ?",
+                (originator_id.hex, prefix, after(prefix)),
+            )
+            return {row[0]: KeyRecord(int(row[1]), row[2]) for row in c.fetchall()}
+
     def is_built(self) -> bool:
         """Whether the index covers the store's events."""
         with self.datastore.transaction(commit=False) as c:
@@ -128,6 +138,15 @@ class KeyedPOPORecorder(POPOApplicationRecorder):
                 if (originator_id, key) in self._keys
             }
 
+    def lookup_prefix(self, originator_id: UUID, prefix: str) -> dict[str, KeyRecord]:
+        """The index's records of every key starting with ``prefix`` for one aggregate."""
+        with self._database_lock:
+            return {
+                key: record
+                for (owner, key), record in self._keys.items()
+                if owner == originator_id and key.startswith(prefix)
+            }
+
     def is_built(self) -> bool:
         """An in-memory store is indexed from its first event."""
         return self._built
@@ -148,6 +167,19 @@ def lookup(
         return {}
     reader: Any = recorder
     return dict(reader.lookup(originator_id, keys))
+
+
+def lookup_prefix(
+    recorder: ApplicationRecorder, originator_id: UUID, prefix: str
+) -> dict[str, KeyRecord]:
+    """The key index's records of every key of ``originator_id`` starting with ``prefix``."""
+    reader: Any = recorder
+    return dict(reader.lookup_prefix(originator_id, prefix))
+
+
+def after(prefix: str) -> str:
+    """The first text after every text that starts with ``prefix`` (for a range scan)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 _build_lock = threading.Lock()

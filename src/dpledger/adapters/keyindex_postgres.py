@@ -72,6 +72,20 @@ class KeyedPostgresRecorder(PostgresApplicationRecorder):
                 row["key"]: KeyRecord(int(row["version"]), row["digest"]) for row in curs.fetchall()
             }
 
+    def lookup_prefix(self, originator_id: UUID, prefix: str) -> dict[str, KeyRecord]:
+        """The index's records of every key starting with ``prefix`` for one aggregate."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                # starts_with, not a range: a database collation may not order text by bytes.
+                SQL(
+                    "SELECT key, version, digest FROM {}"
+                    " WHERE originator_id = %s AND starts_with(key, %s)"
+                ).format(self._keys),
+                (originator_id, prefix),
+            )
+            rows = curs.fetchall()
+        return {row["key"]: KeyRecord(int(row["version"]), row["digest"]) for row in rows}
+
     def is_built(self) -> bool:
         """Whether the index covers the store's events."""
         with self.datastore.transaction(commit=False) as curs:

@@ -104,14 +104,16 @@ from dpledger.domain.funds import (
     BankLineConfirmed,
     ReceiveContribution,
     ReceiveCouncilPayment,
+    awaiting_movements,
     confirm_movement,
 )
 from dpledger.domain.invoices import PayInvoice
+from dpledger.domain.keys import AWAITING_PREFIX
 from dpledger.domain.lifecycle import NameBankAccount
 from dpledger.domain.money import Money
 from dpledger.domain.payroll import PayHmrc, PayNetWages, PayPension
 from dpledger.domain.reconciliation import BankLine, Match, MatchKind, match_line, unexpected
-from dpledger.domain.records import PendingBankLine
+from dpledger.domain.records import BankMovement, PendingBankLine
 from dpledger.domain.suspense import ReceiveUnexpectedIncome, RecordUnexplainedOutgoing
 
 if TYPE_CHECKING:
@@ -233,6 +235,8 @@ class _Importer:
     """The date to name the bank account on the managed account (``None``: named already)."""
     saving_bank: bool = False
     seen: dict[str, str] = field(default_factory=dict)
+    awaiting: dict[int, BankMovement] = field(default_factory=dict)
+    """Money recorded by hand that no bank line has confirmed yet, by version."""
 
     @classmethod
     def start(
@@ -282,6 +286,7 @@ class _Importer:
         account (by 0.1, or by this version on another bank account), in two queries."""
         self.bank_facts.prefetch([line_index_key(k) for k in keys])
         self.account_facts.prefetch([command_index_key(BANK_KEY_PREFIX + k) for k in keys])
+        self.awaiting = awaiting_movements(self.account_facts.prefixed(AWAITING_PREFIX))
 
     def previous(self, line: BankLine, digest: str) -> _Earlier | None:
         """The earlier import of ``line``, if any.
@@ -374,7 +379,7 @@ class _Importer:
                 earlier.version,
             )
         self._ready()
-        match = match_line(self.account, self.bank, line)
+        match = match_line(self.account, self.bank, line, self.awaiting)
         try:
             receipt, match = self._record(line, match)
         except DpledgerError as refused:
@@ -387,6 +392,8 @@ class _Importer:
                 fix=refused.fix,
             ) from refused
         target = match.version if match.kind in (MatchKind.CONFIRMS, MatchKind.REVERSAL) else None
+        if target is not None:
+            self.awaiting.pop(target, None)  # confirmed or reversed: no other line stands for it
         self.bank.record(
             StatementLineBooked,
             effective_date=line.booking_date,

@@ -109,6 +109,19 @@ class StoreFacts:
             self.prefetch([key])
         return self._cache[key]
 
+    def prefixed(self, prefix: str) -> dict[str, KeyRecord]:
+        """Every key starting with ``prefix``: the store's, as the unsaved events left them."""
+        found = keyindex.lookup_prefix(self.app.recorder, self.originator_id, prefix)
+        if self.aggregate is not None:
+            claims: dict[str, KeyRecord | None] = self.aggregate.__dict__.get("_claims", {})
+            for key, record in claims.items():
+                if key.startswith(prefix):
+                    if record is None:
+                        found.pop(key, None)
+                    else:
+                        found[key] = record
+        return found
+
     def event(self, version: int) -> Any:
         """The aggregate's event ``version`` (unsaved, or stored)."""
         if self.aggregate is not None:

@@ -20,6 +20,7 @@ from dpledger.domain.bounds import Text, Version
 from dpledger.domain.commands import Command, Context, decides
 from dpledger.domain.errors import InvalidTransition, UnknownParty
 from dpledger.domain.events import EVENT_TYPES, AccountEvent, Correctable, NotCorrectable
+from dpledger.domain.keys import awaiting_key
 from dpledger.domain.lifecycle import check_writable, require_reason
 
 if TYPE_CHECKING:
@@ -118,9 +119,11 @@ class EntryCorrected(AccountEvent):
         return {**super().claims(), corrected_index_key(self.corrected_version): None}
 
     def releases(self) -> tuple[str, ...]:
-        """What the corrected event held (a voided invoice's number)."""
+        """What the corrected event held (a voided invoice's number; money awaiting a bank
+        line, which no line will now confirm)."""
         policy = policy_of(self.corrected_type)
-        return policy.releases(self.corrected_fields) if isinstance(policy, Correctable) else ()
+        held = policy.releases(self.corrected_fields) if isinstance(policy, Correctable) else ()
+        return (*held, awaiting_key(self.corrected_version))
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:

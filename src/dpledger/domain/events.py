@@ -23,6 +23,7 @@ is defined; the store imports :mod:`dpledger.domain.registry`, which imports eve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
-from dpledger.domain.chart import Postings
+from dpledger.domain.chart import LedgerAccount, Postings
+from dpledger.domain.keys import awaiting_key
 from dpledger.domain.money import Money
 
 if TYPE_CHECKING:  # annotations only: the account imports the concerns that define events
@@ -112,11 +114,26 @@ class AccountEvent(Aggregate.Event):
 
     def claims(self) -> dict[str, str | None]:
         """Keys this event takes in its account's key index, each with the digest stored beside
-        it: its command's idempotency key, and (in some events) a document number. The index is
-        written in the same transaction as the event; it is a function of the events alone."""
-        if self.command_key is None:
-            return {}
-        return {command_index_key(self.command_key): self.command_digest}
+        it: its command's idempotency key, money recorded by hand that a bank line may confirm,
+        and (in some events) a document number. The index is written in the same transaction as
+        the event; it is a function of the events alone."""
+        found: dict[str, str | None] = {}
+        key = self.command_key
+        if key is not None:
+            found[command_index_key(key)] = self.command_digest
+        if self.awaits_bank_line and not (key or "").startswith("bank:"):
+            change = self.postings.effect_on(LedgerAccount.BANK)
+            if change:
+                reference = getattr(self, "bank_reference", None)
+                found[awaiting_key(self.originator_version)] = json.dumps(
+                    [
+                        type(self).__name__,
+                        self.effective_date.isoformat(),
+                        change,
+                        reference if isinstance(reference, str) else None,
+                    ]
+                )
+        return found
 
     def releases(self) -> tuple[str, ...]:
         """Keys of the key index this event gives back (a voided invoice's number)."""

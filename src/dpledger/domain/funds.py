@@ -2,6 +2,8 @@
 
 :class:`Funds` keeps the double-entry balances, the bank's movement day by day over the recent
 window (:mod:`~dpledger.domain.window`), and the money movements a bank line may still confirm.
+Money recorded by hand that a bank line may still confirm is kept in the key index
+(``move:<version>``), not in the state, so the state does not grow with unreconciled entries.
 Two rules every event meets are here, checked by the account for every event alike:
 
 - **never overdrawn** (:meth:`Funds.check_funds`): a payment may take the bank's end-of-day
@@ -12,6 +14,7 @@ Two rules every event meets are here, checked by the account for every event ali
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,6 +40,7 @@ from dpledger.domain.events import (
     period_text,
     reference_text,
 )
+from dpledger.domain.keys import KeyRecord, awaiting_key
 from dpledger.domain.lifecycle import check_writable
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentFrequency
@@ -82,9 +86,6 @@ class Funds:
     """Contributions in force within the window: version -> [ISO date, pence, reference]."""
     contributions_before: int = 0
     """Pence of the contributions in force received before the window."""
-    unconfirmed: Rows = field(default_factory=dict)
-    """Money recorded by hand within the window that no bank line has confirmed:
-    version -> [event type, ISO date, signed pence, bank reference]."""
 
     @classmethod
     def empty(cls) -> Funds:
@@ -112,22 +113,11 @@ class Funds:
             self.bank_days[iso] = self.bank_days.get(iso, 0) + change
         if self.last_day is None or day > self.last_day:
             self.last_day = day
-        key = event.command_key
-        from_bank = key is not None and key.startswith(BANK_KEY_PREFIX)
-        if change and event.awaits_bank_line and not from_bank:
-            reference = getattr(event, "bank_reference", None)
-            self.unconfirmed[str(event.originator_version)] = [
-                type(event).__name__,
-                iso,
-                change,
-                reference if isinstance(reference, str) else None,
-            ]
 
     def forget(self, version: int, event_type: str, fields: Mapping[str, Any]) -> None:
         """A correction reversed event ``version``: it no longer awaits a bank line, pays a due
         date or counts as a contribution."""
         key = str(version)
-        self.unconfirmed.pop(key, None)
         payment = self.council_payments.pop(key, None)
         first = self.first_payment_on
         if payment is not None and first is not None and payment[0] == first.isoformat():
@@ -155,7 +145,6 @@ class Funds:
             if row[0] < iso:
                 self.contributions_before += row[1]
                 del self.contributions[version]
-        self.unconfirmed = {v: row for v, row in self.unconfirmed.items() if row[1] >= iso}
 
     # ------------------------------------------------------------ queries
     def balance(self, account: LedgerAccount) -> Money:
@@ -269,20 +258,6 @@ class Funds:
             periods.append((start, stop, payment.amount))
         return paid_in_advance_after(periods, end)
 
-    def unconfirmed_movements(self, amount: Money, around: date, days: int) -> list[BankMovement]:
-        """The movements recorded by hand, not yet confirmed by a bank line, of ``amount``
-        (signed) and dated at most ``days`` from ``around``, in recording order."""
-        # Compare the stored pence and ISO dates first: building every record would cost more.
-        first = (around - timedelta(days=days)).isoformat()
-        last = (around + timedelta(days=days)).isoformat()
-        return [
-            BankMovement(int(v), kind, date.fromisoformat(day), Money(pence), reference, None)
-            for v, (kind, day, pence, reference) in sorted(
-                self.unconfirmed.items(), key=lambda item: int(item[0])
-            )
-            if pence == amount.pence and first <= day <= last
-        ]
-
     def received_by(self, day: date) -> int:
         """Pence of contributions received up to ``day`` (the window's, and all before it)."""
         iso = day.isoformat()
@@ -290,6 +265,31 @@ class Funds:
             int(pence) for row_day, pence, _ in self.contributions.values() if row_day <= iso
         )
         return self.contributions_before + within
+
+
+def awaiting_movements(records: Mapping[str, KeyRecord]) -> dict[int, BankMovement]:
+    """Money recorded by hand that no bank line has confirmed yet, by version, from the key
+    index's ``move:<version>`` records (see :data:`~dpledger.domain.keys.AWAITING_PREFIX`)."""
+    found = {}
+    for record in records.values():
+        event_type, day, pence, reference = json.loads(record.digest or "[]")
+        found[record.version] = BankMovement(
+            record.version, event_type, date.fromisoformat(day), Money(pence), reference, None
+        )
+    return found
+
+
+def movements_near(
+    movements: Mapping[int, BankMovement], amount: Money, around: date, days: int
+) -> list[BankMovement]:
+    """The ``movements`` of ``amount`` (signed) dated at most ``days`` from ``around``, in
+    recording order."""
+    first, last = around - timedelta(days=days), around + timedelta(days=days)
+    return [
+        movements[v]
+        for v in sorted(movements)
+        if movements[v].amount == amount and first <= movements[v].effective_date <= last
+    ]
 
 
 def _default_period_end(start: date, frequency: PaymentFrequency) -> date:
@@ -590,8 +590,11 @@ class BankLineConfirmed(AccountEvent):
     )
 
     def evolve(self, account: ManagedAccount) -> None:
+        """Nothing in the state: the key index stops counting the movement as awaiting."""
+
+    def releases(self) -> tuple[str, ...]:
         """The movement no longer awaits its bank line."""
-        account.funds.unconfirmed.pop(str(self.matched_version), None)
+        return (awaiting_key(self.matched_version),)
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
@@ -611,7 +614,8 @@ def confirm_movement(
     """Record that a booked bank line of ``amount`` (signed) confirms event ``version``, a
     movement recorded by hand that no bank line has confirmed yet."""
     check_writable(account, ctx)
-    row = account.funds.unconfirmed.get(str(version))
+    record = ctx.facts.key(awaiting_key(version))
+    row = json.loads(record.digest or "[]") if record is not None else None
     if row is None or row[2] != amount.pence:
         raise InvalidTransition(
             f"event {version} is not a recorded movement of {amount} awaiting its bank line",

@@ -7,6 +7,8 @@ An account's key index maps keys to the digest and version of the event that too
 - ``creditnote:<agency>/<NUMBER>`` for every agency credit note;
 - ``wagerun:<pa>/<start>/<end>`` for every wage run in force;
 - ``corrected:<version>`` for every event a correction reversed;
+- ``move:<version>`` for money recorded by hand that no bank line has confirmed yet (its type,
+  date, signed pence and reference beside it), given back when a line confirms it;
 - on a bank account, ``line:<dedup key>`` for every statement line booked.
 
 It is written in the same transaction as the events that take or give back its keys, and it is a
@@ -38,6 +40,18 @@ class Facts(Protocol):
     def event(self, version: int) -> Any:
         """The account's stored (or just recorded) event ``version``."""
 
+    def prefixed(self, prefix: str) -> dict[str, KeyRecord]:
+        """Every key of the account's key index starting with ``prefix``."""
+
+
+AWAITING_PREFIX = "move:"
+"""Keys of money recorded by hand that no bank line has confirmed yet: ``move:<version>``."""
+
+
+def awaiting_key(version: int) -> str:
+    """The key index's record that event ``version`` moved money a bank line may confirm."""
+    return f"{AWAITING_PREFIX}{version}"
+
 
 class NoFacts:
     """Facts of an account whose key index is empty (a new account, a unit test)."""
@@ -49,6 +63,10 @@ class NoFacts:
     def event(self, version: int) -> Any:
         """No stored event is known."""
         raise LookupError(f"no stored event {version}")
+
+    def prefixed(self, prefix: str) -> dict[str, KeyRecord]:
+        """No key is taken."""
+        return {}
 
 
 def fold_claims(changes: dict[str, KeyRecord | None], event: Any) -> None:
@@ -68,6 +86,31 @@ def index_changes(events: Any) -> dict[str, KeyRecord | None]:
     for event in events:
         fold_claims(changes, event)
     return changes
+
+
+class AccountFacts:
+    """Facts of an account that is not in a store (a unit test): the keys of its unsaved
+    events, and nothing else."""
+
+    def __init__(self, aggregate: Any) -> None:
+        self.aggregate = aggregate
+
+    def key(self, key: str) -> KeyRecord | None:
+        """The key as the unsaved events left it."""
+        found = self.aggregate.pending_key(key)
+        return None if found is False else found
+
+    def prefixed(self, prefix: str) -> dict[str, KeyRecord]:
+        """Every key starting with ``prefix`` the unsaved events hold."""
+        claims: dict[str, KeyRecord | None] = self.aggregate.__dict__.get("_claims", {})
+        return {k: r for k, r in claims.items() if k.startswith(prefix) and r is not None}
+
+    def event(self, version: int) -> Any:
+        """An unsaved event."""
+        for event in self.aggregate.pending_events:
+            if event.originator_version == version:
+                return event
+        raise LookupError(f"no stored event {version}")
 
 
 class HoldsKeys:

@@ -26,13 +26,14 @@ The rules, in the order they are tried (see docs/bankfeeds.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from dpledger.domain.chart import LedgerAccount
+from dpledger.domain.funds import movements_near
 from dpledger.domain.money import Money
 from dpledger.domain.policy import PaymentBasis, PaymentFrequency
 from dpledger.domain.records import (
@@ -165,9 +166,16 @@ def _words(text: str) -> str:
 
 
 # ---------------------------------------------------------------------- matching
-def match_line(account: ManagedAccount, bank: BankAccount | None, line: BankLine) -> Match:
+def match_line(
+    account: ManagedAccount,
+    bank: BankAccount | None,
+    line: BankLine,
+    awaiting: Mapping[int, BankMovement] | None = None,
+) -> Match:
     """Decide what the booked ``line`` is on ``account``, whose money is in ``bank`` (see the
-    module's rules), with a reason.
+    module's rules), with a reason. ``awaiting`` is the money recorded by hand that no bank line
+    has confirmed yet, by version (from the key index: see
+    :func:`~dpledger.domain.funds.awaiting_movements`).
 
     Deterministic: ties are broken by the bank's text, then by date distance, then by the
     oldest candidate, never by the order lines were imported in.
@@ -181,7 +189,7 @@ def match_line(account: ManagedAccount, bank: BankAccount | None, line: BankLine
             "a bank reversal whose original line is not in the ledger (lines booked more than "
             f"{REVERSAL_WINDOW_DAYS} days before the latest are not searched); "
         )
-    confirmed = _confirms_recorded(account, line)
+    confirmed = _confirms_recorded(account, line, awaiting or {})
     if confirmed is not None:
         return confirmed
     if line.is_reversal:
@@ -248,9 +256,11 @@ def _reversal(account: ManagedAccount, bank: BankAccount, line: BankLine) -> Mat
     )
 
 
-def _confirms_recorded(account: ManagedAccount, line: BankLine) -> Match | None:
+def _confirms_recorded(
+    account: ManagedAccount, line: BankLine, awaiting: Mapping[int, BankMovement]
+) -> Match | None:
     margin = _margin(account)
-    candidates = account.funds.unconfirmed_movements(line.signed, line.booking_date, margin)
+    candidates = movements_near(awaiting, line.signed, line.booking_date, margin)
     if not candidates:
         return None
 
