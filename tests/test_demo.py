@@ -5,14 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dpledger import Ledger, LedgerAccount, Money
 from dpledger.demo import DEMO_ACCOUNT_IDS, DemoReport, build_demo, four_weekly_payslip, render
+from dpledger.demo.payroll import hmrc_due_date
+from dpledger.demo.setting import YEAR_END, YEAR_START, calendar_months, four_weekly_periods
 from dpledger.domain.corrections import EntryCorrected
 from dpledger.domain.invoices import InvoiceReceived
 from dpledger.domain.surplus import RecoupmentDemanded
@@ -177,6 +182,46 @@ def test_payslip_figures_are_exact() -> None:
     assert slip.net == Money("1340.04")
     with pytest.raises(ValueError, match="National Living Wage"):
         four_weekly_payslip(Decimal(100), Money("12.20"))
+
+
+@pytest.mark.parametrize(
+    ("pay_day", "monthly", "quarterly"),
+    [
+        (date(2025, 5, 2), date(2025, 5, 22), date(2025, 7, 22)),  # tax month 6 Apr-5 May
+        (date(2025, 5, 9), date(2025, 6, 22), date(2025, 7, 22)),
+        (date(2025, 12, 31), date(2026, 1, 22), date(2026, 1, 22)),  # quarter 6 Oct-5 Jan
+        (date(2026, 1, 5), date(2026, 1, 22), date(2026, 1, 22)),
+        (date(2026, 1, 6), date(2026, 2, 22), date(2026, 4, 22)),  # quarter 6 Jan-5 Apr
+    ],
+)
+def test_hmrc_is_due_on_the_22nd_after_the_tax_month_or_quarter(
+    pay_day: date, monthly: date, quarterly: date
+) -> None:
+    assert hmrc_due_date(pay_day, quarterly=False) == monthly
+    assert hmrc_due_date(pay_day, quarterly=True) == quarterly
+
+
+@given(st.dates(min_value=date(2025, 4, 6), max_value=date(2026, 4, 5)))
+def test_hmrc_due_dates_fall_after_the_pay_day(pay_day: date) -> None:
+    monthly = hmrc_due_date(pay_day, quarterly=False)
+    quarterly = hmrc_due_date(pay_day, quarterly=True)
+    # Paid on the 5th: due 17 days later; paid on the 6th: the tax month has only begun.
+    assert monthly.day == 22
+    assert 17 <= (monthly - pay_day).days <= 47
+    assert quarterly.day == 22
+    assert quarterly.month in {1, 4, 7, 10}
+    assert monthly <= quarterly <= monthly + timedelta(days=62)  # at most two months later
+
+
+def test_the_calendars_cover_the_year() -> None:
+    periods = list(four_weekly_periods())
+    assert len(periods) == 13
+    assert (periods[0][0], periods[-1][1]) == (YEAR_START, YEAR_END)
+    assert all(later[0] - earlier[1] == timedelta(days=1) for earlier, later in pairwise(periods))
+    months = list(calendar_months())
+    assert months[0][0] == YEAR_START
+    assert months[-1][0] <= YEAR_END < months[-1][1]
+    assert all(later[0] - earlier[1] == timedelta(days=1) for earlier, later in pairwise(months))
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
