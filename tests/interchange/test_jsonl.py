@@ -454,7 +454,8 @@ def test_an_appended_history_brings_the_keys_of_its_new_events(
     )  # fmt: skip
     assert import_text(target, export_text(small)).appended == ("DP-A",)
     assert key_rows(target, "DP-A") == key_rows(small, "DP-A")
-    assert set(key_rows(target, "DP-A")) == {"cmd:late-1", "invoice:AG/LATE-1"}
+    taken = {k for k in key_rows(target, "DP-A") if not k.startswith("move:")}
+    assert taken == {"cmd:late-1", "invoice:AG/LATE-1"}
     with pytest.raises(DuplicateInvoice):
         target.receive_invoice(
             "DP-A", invoice_number="LATE-1", hours="1", rate="10.00", total="10.00",
@@ -708,7 +709,8 @@ def test_a_writer_between_the_checks_and_the_write_leaves_nothing_imported(
     from dpledger.domain.keys import index_changes
 
     keys = sorted(index_changes(small.events("DP-A")))
-    assert keys == ["cmd:k-1"]
+    # its idempotency key, and the money it recorded by hand that awaits a bank line
+    assert keys == ["cmd:k-1", "move:4", "move:5", "move:6"]
     assert keyindex.lookup(target.application.recorder, account_uuid("DP-A"), keys) == {}
 
 
