@@ -14,8 +14,11 @@ from dpledger.domain import events as ev
 
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Events recorded one minute apart from CLOCK_START, so digests repeat run after run."""
-    monkeypatch.setattr(ev.AccountEvent, "create_timestamp", classmethod(clock()))
+    """Events recorded one minute apart from CLOCK_START, so digests repeat run after run: the
+    account's events and its bank account's on one clock, as they are recorded in one order."""
+    tick = classmethod(clock())
+    monkeypatch.setattr(ev.AccountEvent, "create_timestamp", tick)
+    monkeypatch.setattr(ev.BankAccountEvent, "create_timestamp", tick)
 
 
 @pytest.fixture

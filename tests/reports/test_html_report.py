@@ -255,3 +255,33 @@ def test_money_is_right_aligned_in_tabular_numerals(page: str) -> None:
 
 def test_the_same_sheet_gives_the_same_page(sheet: Statement, page: str) -> None:
     assert render_html(sheet) == page
+
+
+def test_a_balance_the_bank_stated_is_named_as_its_bank_accounts_event(sheet: Statement) -> None:
+    # A stated balance is an event of the bank account, not one of the account's versions: the
+    # event list and the breaks say whose event it is.
+    stated = dataclasses.replace(
+        sheet.lines[-1],
+        version=4,
+        event_type="BankBalanceStated",
+        description="bank stated £1,200.00 on 2025-09-30",
+        bank_change=Money(0),
+        bank_account="30-99-50 12345678",
+    )
+    brk = ReconciliationBreak(
+        effective_date=date(2025, 9, 30),
+        asserted=Money("1200.00"),
+        ledger=Money("1250.00"),
+        difference=Money("-50.00"),
+        source="statement.csv",
+        version=4,
+        bank_account="30-99-50 12345678",
+    )
+    changed = dataclasses.replace(sheet, lines=(*sheet.lines, stated), reconciliation_breaks=(brk,))
+    doc = lxml.html.document_fromstring(render_html(changed))
+    last = doc.get_element_by_id("events").findall(".//tbody/tr")[-1]
+    version = last.findall("td")[1]
+    assert _text(version) == "bank"
+    assert version.get("title") == "bank account 30-99-50 12345678 event 4"
+    breaks = _text(doc.get_element_by_id("breaks"))
+    assert "bank account 30-99-50 12345678 event 4" in breaks

@@ -240,3 +240,21 @@ def test_a_quiet_period_exports_headers_and_figures(demo_sheets: dict[str, State
     stream = io.BytesIO()
     write_xlsx(quiet, stream)
     assert _table(openpyxl.load_workbook(stream)["Events"]) == []
+
+
+def test_a_balance_the_bank_stated_names_its_bank_account(sheet: Statement) -> None:
+    stated = dataclasses.replace(
+        sheet.lines[-1],
+        version=4,
+        event_type="BankBalanceStated",
+        bank_change=Money(0),
+        bank_account="30-99-50 12345678",
+    )
+    changed = dataclasses.replace(sheet, lines=(*sheet.lines, stated))
+    rows = _csv(write_events_csv, changed)
+    assert [r["bank_account"] for r in rows] == [""] * len(sheet.lines) + ["30-99-50 12345678"]
+    assert (rows[-1]["version"], rows[-1]["event_type"]) == ("4", "BankBalanceStated")
+    stream = io.BytesIO()
+    write_xlsx(changed, stream)
+    events = _table(openpyxl.load_workbook(stream)["Events"])
+    assert [r["Bank account"] for r in events] == [None] * len(sheet.lines) + ["30-99-50 12345678"]

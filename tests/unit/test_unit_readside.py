@@ -13,10 +13,20 @@ from typing import Any
 import pytest
 
 from dpledger import Ledger, LedgerAccount, Money
+from dpledger.adapters.bankfeeds import (
+    BalanceAssertion,
+    BankFormat,
+    BankStatement,
+    BankTransaction,
+    Direction,
+)
+from dpledger.domain.bank import bank_account_uuid
+from dpledger.domain.invoices import rate_alerts
 from dpledger.errors import AccountNotFound, SurplusExceeded, ValidationError
 from dpledger.projections.warnings import evaluate
 
 BANK = LedgerAccount.BANK
+NATWEST = "30-99-50 12345678"
 
 
 def active(ledger: Ledger, account_id: str = "DP-1") -> dict[str, Any]:
@@ -300,3 +310,207 @@ def test_portfolio_of_a_council(make_funded: Any) -> None:
     assert ledger.portfolio("Kent County Council", on="2027-01-01").reviews_due[0].overdue
     assert ledger.portfolio("Nowhere", on="2026-09-30").accounts == ()
     assert ledger.councils() == ["Kent County Council"]
+
+
+# ---------------------------------------------------------------------- bank statements
+def _statement(
+    closing: str, on: str, *, account: str | None = NATWEST, lines: tuple[Any, ...] = ()
+) -> BankStatement:
+    """A statement of ``account`` (``None``: one that names no account) whose closing balance
+    is ``closing`` at the end of ``on``."""
+    return BankStatement(
+        source_file=f"statement-{on}.csv",
+        format=BankFormat.CSV,
+        account_id=account,
+        currency="GBP",
+        closing_balance=BalanceAssertion(
+            date=date.fromisoformat(on), balance=Money(closing), kind="CLBD"
+        ),
+        transactions=lines,
+    )
+
+
+def _breaks(ledger: Ledger, account_id: str = "DP-1") -> dict[str, Any]:
+    return {w.subject: w for w in ledger.warnings(account_id) if w.rule == "reconciliation_break"}
+
+
+def test_a_stated_balance_that_differs_warns_until_a_back_dated_entry_explains_it(
+    funded: Any,
+) -> None:
+    ledger = funded.ledger
+    funded.do("name_bank_account", bank_account=NATWEST, effective_date="2026-04-06")
+    # The bank says £1,105.00 at the end of 20 April; the ledger £1,100.00.
+    report = ledger.import_statement("DP-1", _statement("1105.00", "2026-04-20"), actor="clerk")
+    (gap,) = report.breaks
+    assert (gap.bank_account, gap.difference) == (NATWEST, Money("5.00"))
+    warning = _breaks(ledger)["2026-04-20"]
+    assert warning.figures == {"asserted": 110500, "ledger": 110000, "difference": 500}
+    assert "says £1,105.00 on 2026-04-20 but the ledger says £1,100.00" in warning.explanation
+    assert warning.raised_version == funded.version  # the account did not change: its version
+    assert warning.raised_on == date(2026, 4, 20)  # the statement's date, later than the account's
+    kent = ledger.portfolio("Kent County Council", on="2026-04-30")
+    assert kent.by_warning["reconciliation_break"] == ("DP-1",)
+    known = datetime.now(UTC)
+    time.sleep(0.002)
+    # Money in after that day changes nothing on it.
+    funded.do(
+        "receive_unexpected_income", amount="5.00", description="later", effective_date="2026-04-21"
+    )
+    assert set(_breaks(ledger)) == {"2026-04-20"}
+    # Back-dated before it, the missing £5.00 explains the difference: the warning clears.
+    funded.do(
+        "receive_unexpected_income",
+        amount="5.00",
+        description="interest",
+        effective_date="2026-04-13",
+    )
+    assert _breaks(ledger) == {}
+    (history,) = [
+        w for w in ledger.warnings("DP-1", active_only=False) if w.rule == "reconciliation_break"
+    ]
+    assert history.cleared_version == funded.version
+    assert ledger.reconciliation_breaks("DP-1") == []
+    assert ledger.reconciliation_breaks("DP-1", known_at=known) == [gap]
+    assert "reconciliation_break" not in ledger.portfolio("Kent County Council").by_warning
+    everything = ledger.warnings("DP-1", active_only=False)
+    ledger.rebuild_projections()
+    assert ledger.warnings("DP-1", active_only=False) == everything
+
+
+def test_statements_that_name_no_bank_account_are_the_accounts_own(funded: Any) -> None:
+    ledger = funded.ledger
+    ledger.import_statement(
+        "DP-1", _statement("1090.00", "2026-04-13", account=None), actor="clerk"
+    )
+    assert ledger.load("DP-1").bank_account is None
+    assert _breaks(ledger)["2026-04-13"].figures["difference"] == -1000
+    # A later statement names the bank account: the earlier unidentified one still counts.
+    ledger.import_statement("DP-1", _statement("1100.00", "2026-04-14"), actor="clerk")
+    assert ledger.load("DP-1").bank_account == NATWEST
+    assert set(_breaks(ledger)) == {"2026-04-13"}
+    stated = ledger.stated_balances("DP-1")
+    assert [(s.bank_account, s.agrees) for s in stated] == [
+        ("UNIDENTIFIED:DP-1", False),
+        (NATWEST, True),
+    ]
+    assert [b.effective_date for b in ledger.reconciliation_breaks("DP-1")] == [date(2026, 4, 13)]
+
+
+def test_break_warnings_do_not_depend_on_the_order_read_models_catch_up(funded: Any) -> None:
+    ledger = funded.ledger
+    ledger.import_statement("DP-1", _statement("1000.00", "2026-04-15"), actor="clerk")
+    funded.do("pay_care_plan_spend", category="insurance", amount="100.00", description="x")
+    ledger.import_statement("DP-1", _statement("999.00", "2026-04-16"), actor="clerk")
+    funded.do(
+        "pay_care_plan_spend",
+        category="insurance",
+        amount="1.00",
+        description="y",
+        effective_date="2026-04-16",
+    )
+    assert _breaks(ledger) == {}
+    everything = ledger.warnings("DP-1", active_only=False)
+    # Each statement's break was raised (the first statement named the bank account: version 5),
+    # then cleared by the payment that explained it.
+    assert [
+        (w.subject, w.raised_version, w.cleared_version)
+        for w in everything
+        if w.rule == "reconciliation_break"
+    ] == [("2026-04-15", 5, 6), ("2026-04-16", 6, 7)]
+    # The oversight alone, rebuilt while the ledger lines are ahead of it ...
+    ledger.projections.rebuild(["oversight"])
+    assert ledger.warnings("DP-1", active_only=False) == everything
+    # ... or every model from nothing, the oversight asked for first.
+    ledger.projections.reset()
+    ledger.projections.catch_up(["oversight"])
+    assert ledger.warnings("DP-1", active_only=False) == everything
+
+
+def test_a_bank_accounts_events_leave_the_trail_and_the_ledger_lines_alone(funded: Any) -> None:
+    ledger = funded.ledger
+    line = BankTransaction(
+        booking_date=date(2026, 4, 14),
+        amount=Money("50.00"),
+        direction=Direction.CREDIT,
+        description="REFUND FROM SUPPLIER",
+        source_location="line 2",
+    )
+    ledger.import_statement(
+        "DP-1", _statement("1150.00", "2026-04-14", lines=(line,)), actor="clerk"
+    )
+    stored = ledger.application.repository.event_store.get(bank_account_uuid(NATWEST))
+    assert {type(e).__name__ for e in stored} >= {
+        "BankAccountOpened",
+        "StatementLineBooked",
+        "BankBalanceStated",
+    }
+    account = ledger.load("DP-1")
+    trail = ledger.audit_trail("DP-1")
+    assert [e.version for e in trail] == list(range(1, account.version + 1))
+    assert trail[-1].bank_after == account.bank_balance == Money("1150.00")
+    assert ledger.balances_as_of("DP-1", "2030-01-01") == account.balances
+    (stated,) = ledger.stated_balances("DP-1")
+    assert (stated.bank_account, stated.stated, stated.agrees) == (
+        NATWEST,
+        account.bank_balance,
+        True,
+    )
+    assert _breaks(ledger) == {}
+    # The audit sheet lists the stated balance after the day's movements, beside the ledger's.
+    sheet = ledger.statement("DP-1", "2026-04-01", "2026-04-30")
+    (bank_line,) = [s for s in sheet.lines if s.bank_account is not None]
+    assert sheet.lines[-1] == bank_line
+    assert (bank_line.bank_account, bank_line.bank_after) == (NATWEST, Money("1150.00"))
+    assert bank_line.description == "bank stated £1,150.00 on 2026-04-14"
+    assert {line.version for line in sheet.lines if line.bank_account is None} == set(
+        range(1, account.version + 1)
+    )
+
+
+# ---------------------------------------------------------------------- alerts as warnings
+def test_an_invoice_above_the_agreed_rate_warns_until_credit_notes_cover_it(funded: Any) -> None:
+    ledger = funded.ledger
+    funded.agency("AG-1", hourly_rate="20.00")
+    funded.invoice("INV-7", hours="10", rate="22.50", total="225.00")
+    warning = active(ledger)["rate_above_agreed:AG-1/INV-7"]
+    (alert,) = rate_alerts(ledger.load("DP-1"))
+    assert (warning.figures, warning.explanation) == (alert.figures, alert.message)
+    assert warning.figures["overcharge"] == 2500
+    kent = ledger.portfolio("Kent County Council", on="2026-04-30")
+    assert kent.by_warning["rate_above_agreed"] == ("DP-1",)
+    credit = {"agency_id": "AG-1", "invoice_number": "INV-7"}
+    funded.do("receive_credit_note", credit_note_number="CN-1", amount="10.00", **credit)
+    assert active(ledger)["rate_above_agreed:AG-1/INV-7"].figures["overcharge"] == 1500
+    funded.do("receive_credit_note", credit_note_number="CN-2", amount="15.00", **credit)
+    assert "rate_above_agreed:AG-1/INV-7" not in active(ledger)
+    (history,) = [
+        w for w in ledger.warnings("DP-1", active_only=False) if w.rule == "rate_above_agreed"
+    ]
+    assert history.cleared_version == funded.version
+    assert "rate_above_agreed" not in ledger.portfolio("Kent County Council").by_warning
+
+
+def test_hours_above_the_care_plan_warn_until_the_plan_covers_them(funded: Any) -> None:
+    ledger = funded.ledger
+    funded.do(
+        "agree_care_plan",
+        agency_hours_per_week="10",
+        pa_hours_per_week="20",
+        effective_date="2026-04-06",
+    )
+    funded.agency("AG-1", hourly_rate="20.00")
+    funded.invoice("INV-1", hours="12", rate="20.00", total="240.00")
+    warning = active(ledger)["care_plan_exceeded:agency:2026-04-06..2026-04-12"]
+    assert warning.figures["excess_hours"] == "2.00"
+    assert "2.00 hours more than the care plan's" in warning.explanation
+    assert ledger.portfolio("Kent County Council").by_warning["care_plan_exceeded"] == ("DP-1",)
+    funded.do(
+        "agree_care_plan",
+        agency_hours_per_week="12",
+        pa_hours_per_week="20",
+        effective_date="2026-04-06",
+    )
+    assert not [k for k in active(ledger) if k.startswith("care_plan_exceeded")]
+    assert set(evaluate(ledger.load("DP-1"))) == {
+        (w.rule, w.subject) for w in ledger.warnings("DP-1")
+    }

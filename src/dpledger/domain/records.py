@@ -293,3 +293,6 @@ class ReconciliationBreak:
     difference: Money
     source: str
     version: int
+    bank_account: str | None = None
+    """The bank account whose event stated the balance (``version`` is in its history); ``None``
+    when 0.1 recorded it on the managed account itself (``version`` is the account's)."""

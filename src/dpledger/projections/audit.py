@@ -3,7 +3,9 @@
 Each row holds the event's effective date, recorded time, actor, reason, postings, the running
 bank balance (in recording order), its own fields, and the chain digests that make the trail
 tamper-evident (see :mod:`dpledger.domain.chain`; ``Ledger.verify`` checks the stored events
-themselves, not these rows).
+themselves, not these rows). A bank account's events are not part of any managed account's trail:
+they have their own chain, and the balances its statements stated reach the audit sheet through
+:mod:`dpledger.projections.reconciliation`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Any
 
 from dpledger.adapters.views import ViewCursor
 from dpledger.domain.chain import canonical
-from dpledger.domain.chart import LedgerAccount, Postings
+from dpledger.domain.chart import LedgerAccount
+from dpledger.domain.events import AccountEvent
+from dpledger.domain.lifecycle import AccountOpened
 from dpledger.domain.money import Money
 from dpledger.projections.balances import recorded_key
-from dpledger.projections.engine import ReadModel
+from dpledger.projections.engine import ReadModel, first_event
 
 _COMMON = frozenset(
     {
@@ -78,12 +82,12 @@ class AuditTrail(ReadModel):
         self._last: dict[Any, tuple[str, int]] = {}  # originator id -> (account id, bank after)
 
     def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
-        postings = getattr(event, "postings", None)
-        if not isinstance(postings, Postings):
-            return
+        if not isinstance(event, AccountEvent):
+            return  # a bank account's events are not a managed account's history
+        postings = event.postings
         known = self._last.get(event.originator_id)
         if known is None:
-            if event.originator_version == 1:
+            if isinstance(event, AccountOpened):
                 known = (event.account_id, 0)
             else:
                 known = self._load_last(cur, event)
@@ -117,7 +121,7 @@ class AuditTrail(ReadModel):
         )
 
     def _load_last(self, cur: ViewCursor, event: Any) -> tuple[str, int]:
-        first: Any = next(iter(self.source.repository.event_store.get(event.originator_id, lte=1)))
+        first = first_event(self.source, event.originator_id)
         cur.execute(
             "SELECT bank_after FROM dpv_audit WHERE account_id = ? AND version = ?",
             (first.account_id, event.originator_version - 1),

@@ -9,7 +9,8 @@ Bank rows also carry the **counterpart** they moved against (``income:council``,
 ``liabilities:agency``, ...): a bank posting whose event has several counter-legs is split across
 them, so money in by source and money out by category add up to the bank's movement exactly and
 opening + in - out = closing holds for every period. Balances come from postings only; no event
-type is interpreted here, so a new kind of event needs no change.
+type is interpreted here, so a new kind of event needs no change. A bank account's events (statement
+lines, stated balances, pending lines) post nothing and leave these rows alone.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from typing import Any
 
 from dpledger.adapters.views import ViewCursor
 from dpledger.domain.chart import LedgerAccount, Postings
+from dpledger.domain.events import AccountEvent
+from dpledger.domain.lifecycle import AccountOpened
 from dpledger.domain.money import Money
-from dpledger.projections.engine import ReadModel
+from dpledger.projections.engine import ReadModel, first_event
 
 MIXED = "mixed"
 """The counterpart of a bank posting whose counter-legs do not split it exactly."""
@@ -113,13 +116,12 @@ class LedgerLines(ReadModel):
         self._names: dict[Any, str] = {}
 
     def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
-        postings = getattr(event, "postings", None)
-        if not isinstance(postings, Postings):
-            return
-        account_id = getattr(event, "account_id", None)
-        if isinstance(account_id, str):
-            self._names[event.originator_id] = account_id
-        account_id = self._account_id(cur, event.originator_id)
+        if not isinstance(event, AccountEvent):
+            return  # a bank account's events post nothing: the managed accounts hold the money
+        postings = event.postings
+        if isinstance(event, AccountOpened):
+            self._names[event.originator_id] = event.account_id
+        account_id = self._account_id(event.originator_id)
         effective = event.effective_date.isoformat()
         recorded = recorded_key(event.timestamp)
         kind = type(event).__name__
@@ -136,12 +138,11 @@ class LedgerLines(ReadModel):
             rows,
         )
 
-    def _account_id(self, cur: ViewCursor, originator_id: Any) -> str:
+    def _account_id(self, originator_id: Any) -> str:
         name = self._names.get(originator_id)
         if name is None:
             # Only an account's first event names it; later batches look the name up once.
-            version_one: Any = self.source.repository.event_store.get(originator_id, lte=1)
-            name = next(iter(version_one)).account_id
+            name = str(first_event(self.source, originator_id).account_id)
             self._names[originator_id] = name
         return name
 
@@ -181,7 +182,8 @@ class PeriodSummary:
 _NOW = "9999-12-31T23:59:59.999999"  # "as known now": later than any recorded time
 
 
-def _known(known_at: datetime | None) -> str:
+def known_key(known_at: datetime | None) -> str:
+    """The recorded-time bound of a query as known at ``known_at`` (``None``: everything)."""
     return _NOW if known_at is None else recorded_key(known_at)
 
 
@@ -196,7 +198,7 @@ def balance_as_of(
     cur.execute(
         "SELECT COALESCE(SUM(pence), 0) FROM dpv_lines WHERE account_id = ?"
         " AND ledger_account = ? AND effective_date <= ? AND recorded_at <= ?",
-        [account_id, ledger_account, as_of.isoformat(), _known(known_at)],
+        [account_id, ledger_account, as_of.isoformat(), known_key(known_at)],
     )
     row = cur.fetchone()
     return Money(int(row[0]) if row else 0)
@@ -210,7 +212,7 @@ def balances_as_of(
         "SELECT ledger_account, COALESCE(SUM(pence), 0) FROM dpv_lines WHERE account_id = ?"
         " AND effective_date <= ? AND ledger_account <> '' AND recorded_at <= ?"
         " GROUP BY ledger_account",
-        [account_id, as_of.isoformat(), _known(known_at)],
+        [account_id, as_of.isoformat(), known_key(known_at)],
     )
     found = {str(code): int(pence) for code, pence in cur.fetchall()}
     return {a: Money(found.get(a.value, 0)) for a in LedgerAccount}
@@ -224,7 +226,7 @@ def period_summary(
     known_at: datetime | None = None,
 ) -> PeriodSummary:
     """The bank's opening balance, money in by source, out by category and closing balance."""
-    known = _known(known_at)
+    known = known_key(known_at)
     bank = LedgerAccount.BANK.value
     cur.execute(
         "SELECT COALESCE(SUM(pence), 0) FROM dpv_lines WHERE account_id = ?"

@@ -10,6 +10,11 @@ PostgreSQL a ``ProjectionRunner`` may drive the same read models through
 
 Notification ids may have gaps (PostgreSQL leaves them after rolled-back inserts): the engine asks
 for ids *greater than* the position, never for "position + 1", so a gap is simply passed over.
+
+A read model that reads another's rows names it in :attr:`ReadModel.depends_on`; before each batch
+the engine brings the models it depends on up to date and applies no notification they have not
+applied yet, so what a model reads is never behind the events it applies, whatever order read
+models are caught up in.
 """
 
 from __future__ import annotations
@@ -57,12 +62,17 @@ class ReadModel(Projection[ProjectionView]):
 
     tables: ClassVar[tuple[str, ...]] = ()
     table_names: ClassVar[tuple[str, ...]] = ()
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    """The read models whose rows this one reads while it applies events: they are brought at
+    least as far as each notification it applies (see :class:`ProjectionEngine`)."""
 
     def __init__(self, view: ProjectionView, source: Application[Any]) -> None:
         super().__init__(view)
         self.source = source
         self.seen_position = -1
         """The position this instance last wrote; another writer moved it if it differs."""
+        self.prepare: Callable[[int], None] = _nothing_to_prepare
+        """Brings :attr:`depends_on` at least to a notification id (set by the engine)."""
         view.store.create_tables(self.tables)
 
     def begin(self, position: int) -> None:
@@ -84,6 +94,7 @@ class ReadModel(Projection[ProjectionView]):
         """Apply one event and track it in one transaction (eventsourcing's runner calls this)."""
         store = self.view.store
         key = (self.name, tracking.application_name)
+        self.prepare(tracking.notification_id)
         try:
             with store.transaction(lock=key) as cur:
                 position = read_position(cur, *key)
@@ -117,6 +128,30 @@ class ProjectionEngine:
         self.models: dict[str, ReadModel] = {
             m.name: m(ProjectionView(store, m.name), source) for m in models
         }
+        for model in self.models.values():
+            self._check_dependencies(model, [])
+            if model.depends_on:
+                model.prepare = self._preparer(model)
+
+    def _check_dependencies(self, model: ReadModel, chain: list[str]) -> None:
+        if model.name in chain:
+            raise ValueError(f"read models depend on each other: {' -> '.join(chain)}")
+        for name in model.depends_on:
+            if name not in self.models:
+                raise ValueError(f"read model {model.name} depends on {name}, which is not kept")
+            self._check_dependencies(self.models[name], [*chain, model.name])
+
+    def _preparer(self, model: ReadModel) -> Callable[[int], None]:
+        def prepare(through: int) -> None:
+            self.catch_up(model.depends_on)
+            behind = [n for n in model.depends_on if self.position(n) < through]
+            if behind:
+                raise RuntimeError(
+                    f"read model {model.name} cannot apply notification {through}: "
+                    f"{', '.join(behind)} could not be brought that far"
+                )
+
+        return prepare
 
     def model(self, name: str) -> ReadModel:
         """One read model by name."""
@@ -139,7 +174,7 @@ class ProjectionEngine:
         share their time and for tests that stop a projection half-way.
         """
         applied = 0
-        for name in names or list(self.models):
+        for name in list(self.models) if names is None else names:
             applied += self._catch_up_one(self.models[name], limit, progress)
         return applied
 
@@ -163,18 +198,25 @@ class ProjectionEngine:
 
     def _catch_up_one(self, model: ReadModel, limit: int | None, progress: Progress | None) -> int:
         applied = 0
+        by_dependencies = 0
         key = (model.name, self.source.name)
         recorder: Any = self.source.recorder
         while limit is None or applied < limit:
             size = self.batch_size if limit is None else min(self.batch_size, limit - applied)
+            stop = None
+            if model.depends_on:
+                # The models it reads first, and nothing beyond what they have applied: a
+                # notification recorded meanwhile waits for the next batch.
+                by_dependencies += self.catch_up(model.depends_on, progress=progress)
+                stop = min(self.position(name) for name in model.depends_on)
             try:
                 with self.store.transaction(lock=key) as cur:
                     position = read_position(cur, *key)
                     batch = recorder.select_notifications(
-                        start=position, limit=size, inclusive_of_start=False
+                        start=position, limit=size, stop=stop, inclusive_of_start=False
                     )
                     if not batch:
-                        return applied
+                        return applied + by_dependencies
                     model.begin(position)
                     for notification in batch:
                         event = self.source.mapper.to_domain_event(notification)
@@ -189,4 +231,14 @@ class ProjectionEngine:
             applied += len(batch)
             if progress is not None:
                 progress(model.name, batch[-1].id, recorder.max_notification_id() or 0)
-        return applied
+        return applied + by_dependencies
+
+
+def _nothing_to_prepare(through: int) -> None:
+    """The :attr:`ReadModel.prepare` of a model that reads no other model's rows."""
+
+
+def first_event(source: Application[Any], originator_id: Any) -> Any:
+    """The first stored event of an aggregate (the one that names it: an account's id, a bank
+    account's key), for events after it that do not repeat the name."""
+    return next(iter(source.repository.event_store.get(originator_id, lte=1)))

@@ -13,26 +13,54 @@ event, and keeps:
   in force), rewritten once per batch for each account the batch touched.
 
 Refreshing after an event costs one account's rows, whatever the size of the portfolio.
+
+**Reconciliation breaks** compare what statements stated with the ledger
+(:mod:`dpledger.projections.reconciliation`), both as known when the event was recorded; the
+engine brings ``ledger_lines`` and ``stated_balances`` at least as far as each notification this
+model applies, so the warnings are the same whatever order the read models catch up in. Only the
+breaks an event can change are compared again: those on or after the date of a managed account's
+money in or out of the bank, the date of a balance a statement stated (a bank account's
+``BankBalanceStated``, raising the warning for every account whose statements those are, at that
+account's version), and every date when the account names another bank account. A bank
+account's other events change no warning and never touch an account's replica.
+
+**Alerts** of the domain (:data:`dpledger.domain.registry.ALERT_RULES`) are warnings like the
+others, evaluated on the replica after each of the account's events.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from dpledger.adapters.views import ViewCursor
-from dpledger.domain.account import ManagedAccount
-from dpledger.domain.chart import EXPENSES
+from dpledger.domain.account import ManagedAccount, account_uuid
+from dpledger.domain.bank import BankAccountOpened, BankBalanceAsserted, BankBalanceStated
+from dpledger.domain.chart import EXPENSES, LedgerAccount
+from dpledger.domain.events import AccountEvent
+from dpledger.domain.lifecycle import BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.policy import PaymentBasis
-from dpledger.domain.records import OutgoingStatus, SuspenseStatus
+from dpledger.domain.records import AccountStatus, OutgoingStatus, SuspenseStatus
 from dpledger.domain.rules import contributions_due
-from dpledger.projections.balances import recorded_key
-from dpledger.projections.engine import ReadModel
-from dpledger.projections.warnings import RULES, Condition, evaluate
+from dpledger.projections.balances import LedgerLines, recorded_key
+from dpledger.projections.engine import ReadModel, first_event
+from dpledger.projections.reconciliation import (
+    StatedBalances,
+    accounts_holding,
+    reconciliation_breaks,
+)
+from dpledger.projections.warnings import (
+    BREAK_RULE,
+    RULES,
+    Condition,
+    break_conditions,
+    evaluate,
+)
 
 _REPLICAS = 2000
 """Accounts whose state the model keeps in memory between events (least recently used go)."""
@@ -42,6 +70,7 @@ class Oversight(ReadModel):
     """Warnings raised and cleared as events arrive, and one portfolio row per account."""
 
     name = "oversight"
+    depends_on = (LedgerLines.name, StatedBalances.name)
     table_names = ("dpv_warnings", "dpv_portfolio")
     tables = (
         "CREATE TABLE IF NOT EXISTS dpv_warnings ("
@@ -66,20 +95,52 @@ class Oversight(ReadModel):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._replicas: OrderedDict[Any, ManagedAccount] = OrderedDict()
-        self._open: dict[Any, dict[tuple[str, str], int]] = {}
-        self._touched: dict[Any, ManagedAccount] = {}
+        self._open: dict[str, dict[tuple[str, str], int]] = {}
+        """Per account id: the key of each warning in force and the version that raised it."""
+        self._touched: dict[str, ManagedAccount] = {}
+        """Accounts an event of this batch changed: their portfolio rows are rewritten."""
+        self._rewarned: set[str] = set()
+        """Accounts whose warnings a bank account's event of this batch raised."""
+        self._bank_keys: dict[Any, str] = {}
 
     def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
-        if not hasattr(event, "postings"):
-            return
-        account = self._replica(event)
-        account = event.mutate(account)
+        if isinstance(event, AccountEvent):
+            self._account_event(cur, event)
+        elif isinstance(event, BankBalanceStated):
+            self._balance_stated(cur, event)
+        elif isinstance(event, BankAccountOpened):
+            self._bank_keys[event.originator_id] = event.key
+        # A bank account's other events (lines booked, pending lines) change no warning: the
+        # money they stand for is in the managed account's own events.
+
+    # ------------------------------------------------------------ a managed account's event
+    def _account_event(self, cur: ViewCursor, event: AccountEvent) -> None:
+        mutated: Any = event.mutate(self._replica(event))
+        assert isinstance(mutated, ManagedAccount)
+        account = mutated
         self._replicas[event.originator_id] = account
         self._replicas.move_to_end(event.originator_id)
         while len(self._replicas) > _REPLICAS:
             self._replicas.popitem(last=False)
-        self._touched[event.originator_id] = account
-        self._diff(cur, account, event)
+        account_id = account.account_id
+        self._touched[account_id] = account
+        holding = evaluate(account)
+        closed = account.status is AccountStatus.CLOSED
+        scope = None if closed else _break_scope(event)
+        if scope is not None:
+            since, until = scope
+            breaks = reconciliation_breaks(
+                cur, account_id, event.timestamp, since=since, until=until
+            )
+            holding.update(break_conditions(breaks))
+
+        def in_scope(key: tuple[str, str]) -> bool:
+            # The account's own rules are evaluated whole after each of its events; breaks only
+            # where the event can have changed them (a closed account clears every warning).
+            return key[0] != BREAK_RULE or closed or _within(key[1], scope)
+
+        when = (event.originator_version, account.latest_date.isoformat(), event.timestamp)
+        self._refresh(cur, account_id, account.council, when, holding, in_scope)
 
     def _replica(self, event: Any) -> ManagedAccount | None:
         if event.originator_version == 1:
@@ -95,52 +156,119 @@ class Oversight(ReadModel):
         assert isinstance(loaded, ManagedAccount)
         return loaded
 
-    def _diff(self, cur: ViewCursor, account: ManagedAccount, event: Any) -> None:
-        open_now = self._open.get(event.originator_id)
+    # ------------------------------------------------------------ a bank account's statement
+    def _balance_stated(self, cur: ViewCursor, event: BankBalanceStated) -> None:
+        key = self._bank_keys.get(event.originator_id)
+        if key is None:
+            key = self._bank_keys[event.originator_id] = str(
+                first_event(self.source, event.originator_id).key
+            )
+        day = event.effective_date
+        for account_id in accounts_holding(cur, key, event.timestamp):
+            known = self._known(cur, account_id)
+            if known is None or known.closed:
+                continue  # not an account yet (as far as this model has read), or closed
+            breaks = reconciliation_breaks(cur, account_id, event.timestamp, since=day, until=day)
+            subject = day.isoformat()
+            # The managed account did not change: the warning is raised at its version, on its
+            # latest date or the statement's, whichever is later (as when 0.1 recorded the
+            # stated balance on the account itself).
+            when = (known.version, max(known.latest_date, day).isoformat(), event.timestamp)
+            changed = self._refresh(
+                cur,
+                account_id,
+                known.council,
+                when,
+                break_conditions(breaks),
+                _the_break_on(subject),
+            )
+            if changed:
+                self._rewarned.add(account_id)
+
+    def _known(self, cur: ViewCursor, account_id: str) -> _Known | None:
+        """The account as this model last left it: its replica, or else its portfolio row."""
+        account = self._touched.get(account_id) or self._replicas.get(account_uuid(account_id))
+        if account is not None:
+            return _Known(
+                account.council,
+                account.version,
+                account.latest_date,
+                account.status is AccountStatus.CLOSED,
+            )
+        cur.execute(
+            "SELECT council, version, as_of, status FROM dpv_portfolio WHERE account_id = ?",
+            (account_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        council, version, as_of, status = row
+        return _Known(
+            str(council),
+            int(version),
+            date.fromisoformat(str(as_of)),
+            str(status) == AccountStatus.CLOSED.value,
+        )
+
+    # ------------------------------------------------------------ raising and clearing
+    def _refresh(
+        self,
+        cur: ViewCursor,
+        account_id: str,
+        council: str,
+        when: tuple[int, str, datetime],
+        holding: dict[tuple[str, str], Condition],
+        in_scope: Callable[[tuple[str, str]], bool],
+    ) -> bool:
+        """Clear the warnings in scope that no longer hold, raise those that newly hold, and
+        bring the figures of the others up to date; return whether any was raised or cleared.
+
+        ``holding`` are the conditions in scope that hold; warnings out of scope are left as
+        they are. ``when`` is the version, effective date and recorded time to stamp.
+        """
+        open_now = self._open.get(account_id)
         if open_now is None:
-            open_now = self._load_open(cur, account.account_id)
-            self._open[event.originator_id] = open_now
-        holding = evaluate(account)
-        when = (event.originator_version, account.latest_date.isoformat())
-        recorded = recorded_key(event.timestamp)
+            open_now = self._open[account_id] = self._load_open(cur, account_id)
+        version, on, moment = when
+        recorded = recorded_key(moment)
+        changed = False
         for key, raised_version in list(open_now.items()):
-            if key not in holding:
+            if in_scope(key) and key not in holding:
                 cur.execute(
                     "UPDATE dpv_warnings SET cleared_version = ?, cleared_on = ?, cleared_at = ?"
                     " WHERE account_id = ? AND rule = ? AND subject = ? AND raised_version = ?",
-                    (*when, recorded, account.account_id, *key, raised_version),
+                    (version, on, recorded, account_id, *key, raised_version),
                 )
                 del open_now[key]
+                changed = True
         for key, condition in holding.items():
+            figures = json.dumps(condition.figures, sort_keys=True)
             if key in open_now:
                 # Still holding: not raised again, but its figures and words follow the account.
                 cur.execute(
                     "UPDATE dpv_warnings SET figures = ?, explanation = ? WHERE account_id = ?"
                     " AND rule = ? AND subject = ? AND raised_version = ?",
-                    (
-                        json.dumps(condition.figures, sort_keys=True),
-                        condition.explanation,
-                        account.account_id,
-                        *key,
-                        open_now[key],
-                    ),
+                    (figures, condition.explanation, account_id, *key, open_now[key]),
                 )
                 continue
             cur.execute(
                 "INSERT INTO dpv_warnings (account_id, council, rule, subject, raised_version,"
                 " raised_on, raised_at, figures, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    account.account_id,
-                    account.council,
+                    account_id,
+                    council,
                     condition.rule,
                     condition.subject,
-                    *when,
+                    version,
+                    on,
                     recorded,
-                    json.dumps(condition.figures, sort_keys=True),
+                    figures,
                     condition.explanation,
                 ),
             )
-            open_now[key] = event.originator_version
+            open_now[key] = version
+            changed = True
+        return changed
 
     @staticmethod
     def _load_open(cur: ViewCursor, account_id: str) -> dict[tuple[str, str], int]:
@@ -151,9 +279,12 @@ class Oversight(ReadModel):
         )
         return {(str(r), str(s)): int(v) for r, s, v in cur.fetchall()}
 
+    def _rules_in_force(self, account_id: str) -> list[str]:
+        return sorted({rule for rule, _ in self._open.get(account_id, {})})
+
     def flush(self, cur: ViewCursor) -> None:
-        for originator_id, account in self._touched.items():
-            row = portfolio_row(account, sorted({r for r, _ in self._open[originator_id]}))
+        for account_id, account in self._touched.items():
+            row = portfolio_row(account, self._rules_in_force(account_id))
             columns = list(row)
             cur.execute(
                 f"INSERT INTO dpv_portfolio ({', '.join(columns)})"  # noqa: S608 - fixed names
@@ -162,12 +293,62 @@ class Oversight(ReadModel):
                 + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "account_id"),
                 list(row.values()),
             )
+        for account_id in sorted(self._rewarned - set(self._touched)):
+            # Only its warnings changed (a statement's balance): the rest of the row stands.
+            cur.execute(
+                "UPDATE dpv_portfolio SET warnings = ? WHERE account_id = ?",
+                (json.dumps(self._rules_in_force(account_id)), account_id),
+            )
         self._touched.clear()
+        self._rewarned.clear()
 
     def reset(self) -> None:
         self._replicas.clear()
         self._open.clear()
         self._touched.clear()
+        self._rewarned.clear()
+        self._bank_keys.clear()
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a bank account's event needs of a managed account to raise its warnings."""
+
+    council: str
+    version: int
+    latest_date: date
+    closed: bool
+
+
+def _break_scope(event: AccountEvent) -> tuple[date | None, date | None] | None:
+    """The dates of the breaks a managed account's event can change, from ``since`` to ``until``
+    (``None``: open-ended), or ``None`` for none.
+
+    Naming another bank account changes whose statements count: every date. A balance 0.1 stated
+    on the account: its own date. Money in or out of the bank on a date changes the ledger's
+    balance on that date and every later one. Anything else leaves the breaks as they were.
+    """
+    if isinstance(event, BankAccountNamed):
+        return None, None
+    if isinstance(event, BankBalanceAsserted):
+        return event.effective_date, event.effective_date
+    if any(line.account is LedgerAccount.BANK for line in event.postings):
+        return event.effective_date, None
+    return None
+
+
+def _the_break_on(subject: str) -> Callable[[tuple[str, str]], bool]:
+    return lambda key: key == (BREAK_RULE, subject)
+
+
+def _within(subject: str, scope: tuple[date | None, date | None] | None) -> bool:
+    if scope is None:
+        return False
+    since, until = scope
+    # ISO dates compare as text in date order.
+    return (since is None or subject >= since.isoformat()) and (
+        until is None or subject <= until.isoformat()
+    )
 
 
 def portfolio_row(account: ManagedAccount, warnings: list[str]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """The warning rules: which conditions hold for an account now, with figures and plain English.
 
-Pure functions of the account's state (as rebuilt from its events) at its latest effective date.
-The oversight read model evaluates them after every event, raises a warning when a condition starts
+Pure functions of the account's state (as rebuilt from its events) at its latest effective date
+(:func:`evaluate`), except reconciliation breaks, which compare what the bank's statements stated
+with the ledger (:func:`break_conditions` of :mod:`dpledger.projections.reconciliation`'s breaks).
+The oversight read model evaluates them as events arrive, raises a warning when a condition starts
 to hold and clears it when it stops; a condition that goes on holding is not raised again.
 
 Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
@@ -17,26 +19,40 @@ Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
 - ``unexpected_income``: money held in suspense (one warning per item).
 - ``unexpected_outgoing``: money out that matched nothing expected, unresolved (one per item).
 - ``reconciliation_break``: a statement balance differs from the ledger's (one per date).
+- ``rate_above_agreed``: an invoice in force bills above the agency's agreed rate, beyond what
+  credit notes took off (one per invoice; :func:`dpledger.domain.invoices.rate_alerts`).
+- ``care_plan_exceeded``: the hours billed or paid for a period exceed the care plan's (one per
+  kind of support and period; :func:`dpledger.domain.careplan.care_plan_alerts`).
 - ``review_overdue``: the council's review is past its due date.
 - ``paid_while_suspended``: a council payment arrived while payments are suspended.
+
+The alert rules of the domain (:data:`dpledger.domain.registry.ALERT_RULES`) are warnings as they
+stand: their figures and message are the domain's own, never computed a second time here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from dpledger.domain.account import ManagedAccount
+from dpledger.domain.alerts import Alert
 from dpledger.domain.money import Money
 from dpledger.domain.policy import PaymentBasis, PaymentFrequency
 from dpledger.domain.records import (
     AccountStatus,
     InvoiceStatus,
     OutgoingStatus,
+    ReconciliationBreak,
     SuspenseStatus,
 )
+from dpledger.domain.registry import ALERT_RULES
 from dpledger.domain.rules import add_months, contributions_due
+
+BREAK_RULE = "reconciliation_break"
+"""The one rule that compares statements with the ledger rather than reading the account."""
 
 RULES: tuple[str, ...] = (
     "overdrawn",
@@ -46,7 +62,9 @@ RULES: tuple[str, ...] = (
     "contribution_shortfall",
     "unexpected_income",
     "unexpected_outgoing",
-    "reconciliation_break",
+    BREAK_RULE,
+    "rate_above_agreed",
+    "care_plan_exceeded",
     "review_overdue",
     "paid_while_suspended",
 )
@@ -73,7 +91,8 @@ class Condition:
 
 
 def evaluate(account: ManagedAccount) -> dict[tuple[str, str], Condition]:
-    """Every condition that holds for ``account`` at its latest effective date."""
+    """Every condition of the account's own state that holds at its latest effective date: every
+    rule but :data:`BREAK_RULE` (see :func:`break_conditions`). A closed account has none."""
     found: list[Condition] = []
     if account.status is AccountStatus.CLOSED:
         return {}
@@ -104,8 +123,36 @@ def evaluate(account: ManagedAccount) -> dict[tuple[str, str], Condition]:
     found.extend(_low_balance(account, on, bank))
     found.extend(_contribution_shortfall(account, on))
     found.extend(_held_items(account))
+    found.extend(alert_condition(alert) for rule in ALERT_RULES for alert in rule(account))
     found.extend(_review(account, on))
     found.extend(_paid_while_suspended(account))
+    return {c.key: c for c in found}
+
+
+def alert_condition(alert: Alert) -> Condition:
+    """A domain alert as a warning condition: its rule, subject, figures and message as they are."""
+    return Condition(alert.rule, alert.subject, dict(alert.figures), alert.message)
+
+
+def break_condition(gap: ReconciliationBreak) -> Condition:
+    """A reconciliation break as a warning condition (its subject is the ISO date)."""
+    return Condition(
+        BREAK_RULE,
+        gap.effective_date.isoformat(),
+        {
+            "asserted": gap.asserted.pence,
+            "ledger": gap.ledger.pence,
+            "difference": gap.difference.pence,
+        },
+        f"The bank statement ({gap.source}) says {gap.asserted} on {gap.effective_date} "
+        f"but the ledger says {gap.ledger}: a difference of {gap.difference}. Import the "
+        "missing statement lines or record what the bank did.",
+    )
+
+
+def break_conditions(breaks: Iterable[ReconciliationBreak]) -> dict[tuple[str, str], Condition]:
+    """One condition per date with a break (the last break recorded for that date speaks)."""
+    found = (break_condition(gap) for gap in breaks)
     return {c.key: c for c in found}
 
 
@@ -246,21 +293,6 @@ def _held_items(account: ManagedAccount) -> list[Condition]:
                     "recover or accept it.",
                 )
             )
-    for gap in getattr(account, "reconciliation_breaks", list)():
-        found.append(
-            Condition(
-                "reconciliation_break",
-                gap.effective_date.isoformat(),
-                {
-                    "asserted": gap.asserted.pence,
-                    "ledger": gap.ledger.pence,
-                    "difference": gap.difference.pence,
-                },
-                f"The bank statement ({gap.source}) says {gap.asserted} on {gap.effective_date} "
-                f"but the ledger says {gap.ledger}: a difference of {gap.difference}. Import the "
-                "missing statement lines or record what the bank did.",
-            )
-        )
     return found
 
 

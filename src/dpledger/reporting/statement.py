@@ -4,7 +4,8 @@
 source (council, contribution, other, unexpected), money out by category, the closing balance,
 what was owed and held at the end, the contingency the account may keep, the surplus, each
 unexpected item with its resolution, reconciliation breaks, the warnings raised in the period,
-and the events themselves with a running balance. Opening + in - out = closing is checked, not
+and the events themselves with a running balance (with the balances the bank account's statements
+stated, beside the ledger's). Opening + in - out = closing is checked, not
 assumed: the closing balance is summed on its own (:func:`dpledger.projections.balances.
 period_summary`).
 
@@ -30,9 +31,12 @@ from dpledger.domain.rules import surplus
 from dpledger.projections.audit import AuditEntry
 from dpledger.projections.balances import PeriodSummary
 from dpledger.projections.oversight import Warning
+from dpledger.projections.reconciliation import StatedBalance
 
-STATEMENT_FORMAT_VERSION = 1
-"""Bumped whenever :meth:`Statement.to_dict` changes shape (scripts read it)."""
+STATEMENT_FORMAT_VERSION = 2
+"""Bumped whenever :meth:`Statement.to_dict` changes shape (scripts read it). 2: the balances a
+bank account's statements stated are among the events, and events and breaks name the bank
+account whose event they are (``bank_account``, ``null`` for the account's own)."""
 
 MONEY_IN_ORDER = ("council", "contribution", "other", "unexpected")
 """The order the sheet lists money in."""
@@ -87,7 +91,12 @@ class UnexpectedItem:
 
 @dataclass(frozen=True)
 class StatementLine:
-    """One event of the period, with the bank balance after it in effective-date order."""
+    """One event of the period, with the bank balance after it in effective-date order.
+
+    Besides the account's own events, the sheet lists the balances its bank account's statements
+    stated (``bank_account`` set, ``version`` and ``digest`` in that bank account's history), each
+    after the day's movements, beside the ledger's balance at the end of that day.
+    """
 
     version: int
     effective_date: date
@@ -99,6 +108,8 @@ class StatementLine:
     bank_change: Money
     bank_after: Money
     digest: str
+    bank_account: str | None = None
+    """The bank account whose event this is; ``None`` for the account's own events."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +226,7 @@ class Statement:
                     "difference_pence": b.difference.pence,
                     "source": b.source,
                     "version": b.version,
+                    "bank_account": b.bank_account,
                 }
                 for b in self.reconciliation_breaks
             ],
@@ -241,6 +253,7 @@ class Statement:
                     "bank_change_pence": line.bank_change.pence,
                     "bank_after_pence": line.bank_after.pence,
                     "digest": line.digest,
+                    "bank_account": line.bank_account,
                 }
                 for line in self.lines
             ],
@@ -261,13 +274,15 @@ def compose_statement(
     warnings: Sequence[Warning],
     generated_at: datetime,
     breaks: Sequence[ReconciliationBreak] = (),
+    stated: Sequence[StatedBalance] = (),
     head_mac: str | None = None,
 ) -> Statement:
     """The audit sheet from the read side's answers, all as known at ``summary.known_at``.
 
     ``account`` is the aggregate at the last version known then, ``entries`` its whole audit
     trail up to that version, ``warnings`` every warning ever raised for it, ``breaks`` the
-    reconciliation breaks as known then.
+    reconciliation breaks as known then, ``stated`` the balances its statements stated (those
+    of its bank accounts are listed among the events; 0.1's are events of the account already).
     """
     start, end, known_at = summary.start, summary.end, summary.known_at
     contingency = account.contingency(end)
@@ -311,7 +326,7 @@ def compose_statement(
                 key=lambda w: (w.raised_on, w.raised_version, w.rule, w.subject),
             )
         ),
-        lines=tuple(_lines(in_period, summary.opening)),
+        lines=tuple(_lines(in_period, _stated_in(stated, start, end), summary.opening)),
         contingency_changes=tuple(_contingency_changes(account, start, end)),
         head_version=head.version,
         head_digest=head.digest,
@@ -333,29 +348,58 @@ def _status_at(account: ManagedAccount, entries: Sequence[AuditEntry], end: date
     return "suspended" if account.suspended_on(end) else "open"
 
 
-def _lines(entries: Sequence[AuditEntry], opening: Money) -> list[StatementLine]:
-    # Effective-date order, so the running balance is the one the bank would have shown.
+def _stated_in(stated: Sequence[StatedBalance], start: date, end: date) -> list[StatedBalance]:
+    """The balances a bank account's statements stated for days of the period."""
+    return [s for s in stated if s.bank_account is not None and start <= s.effective_date <= end]
+
+
+def _lines(
+    entries: Sequence[AuditEntry], stated: Sequence[StatedBalance], opening: Money
+) -> list[StatementLine]:
+    # Effective-date order, so the running balance is the one the bank would have shown; a
+    # stated balance is the bank's at the end of its day, so it follows the day's movements.
+    rows: list[tuple[tuple[date, int, str, int], AuditEntry | StatedBalance]] = [
+        ((e.effective_date, 0, "", e.version), e) for e in entries
+    ]
+    rows += [((s.effective_date, 1, s.recorded_at.isoformat(), s.version), s) for s in stated]
     lines = []
     balance = opening
-    for entry in sorted(entries, key=lambda e: (e.effective_date, e.version)):
-        change = Money(
-            sum(m.pence for code, m in entry.postings if code == LedgerAccount.BANK.value)
-        )
-        balance += change
-        lines.append(
-            StatementLine(
-                version=entry.version,
-                effective_date=entry.effective_date,
-                recorded_at=entry.recorded_at,
-                event_type=entry.event_type,
-                description=describe(entry.event_type, entry.details),
-                actor=entry.actor,
-                reason=entry.reason,
-                bank_change=change,
-                bank_after=balance,
-                digest=entry.digest,
+    for _, row in sorted(rows, key=lambda pair: pair[0]):
+        if isinstance(row, AuditEntry):
+            change = Money(
+                sum(m.pence for code, m in row.postings if code == LedgerAccount.BANK.value)
             )
-        )
+            balance += change
+            lines.append(
+                StatementLine(
+                    version=row.version,
+                    effective_date=row.effective_date,
+                    recorded_at=row.recorded_at,
+                    event_type=row.event_type,
+                    description=describe(row.event_type, row.details),
+                    actor=row.actor,
+                    reason=row.reason,
+                    bank_change=change,
+                    bank_after=balance,
+                    digest=row.digest,
+                )
+            )
+        else:
+            lines.append(
+                StatementLine(
+                    version=row.version,
+                    effective_date=row.effective_date,
+                    recorded_at=row.recorded_at,
+                    event_type=row.event_type,
+                    description=describe(row.event_type, row.details),
+                    actor=row.actor,
+                    reason=row.reason,
+                    bank_change=Money(0),
+                    bank_after=balance,
+                    digest=row.digest,
+                    bank_account=row.bank_account,
+                )
+            )
     return lines
 
 

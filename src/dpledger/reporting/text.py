@@ -43,6 +43,13 @@ def label(key: str, group: str = "") -> str:
     return LABELS.get(key, key.replace("_", " ").capitalize())
 
 
+def event_reference(version: int, bank_account: str | None) -> str:
+    """``event 17`` (of the account), or ``bank account 30-99-50 12345678 event 4``."""
+    if bank_account is None:
+        return f"event {version}"
+    return f"bank account {bank_account} event {version}"
+
+
 def _row(text: str, amount: Money | str, indent: int = 2) -> str:
     value = str(amount)
     room = WIDTH - indent - len(value) - 1
@@ -103,7 +110,7 @@ def render_statement(sheet: Statement) -> str:
                 brk.difference,
             )
         )
-        out.append(f"      from {brk.source} (event {brk.version})")
+        out.append(f"      from {brk.source} ({event_reference(brk.version, brk.bank_account)})")
     if not sheet.reconciliation_breaks:
         out.append("  (none)")
 
@@ -122,9 +129,10 @@ def render_statement(sheet: Statement) -> str:
     for line in sheet.lines:
         change = "" if line.bank_change.is_zero() else str(line.bank_change)
         text = line.description if len(line.description) <= 50 else line.description[:49] + "…"
+        # A stated balance is its bank account's event, not one of the account's versions.
+        version = "bank" if line.bank_account is not None else line.version
         out.append(
-            f"  {line.effective_date} {line.version:>4}  {text:<50} {change:>10}"
-            f" {line.bank_after!s:>11}"
+            f"  {line.effective_date} {version:>4}  {text:<50} {change:>10} {line.bank_after!s:>11}"
         )
     out += ["", f"Chain head: version {sheet.head_version}, digest {sheet.head_digest}"]
     out.append(

@@ -15,7 +15,7 @@ from html import escape
 from dpledger.adapters.reports.chart import balance_chart_svg, numbered_warnings
 from dpledger.domain.money import Money
 from dpledger.reporting.statement import Statement
-from dpledger.reporting.text import label
+from dpledger.reporting.text import event_reference, label
 
 SECTION_IDS = (
     "summary",
@@ -274,7 +274,7 @@ def _breaks(sheet: Statement) -> list[str]:
         f'<td class="date">{brk.effective_date}</td>'
         f"{_money(brk.asserted)}{_money(brk.ledger)}{_money(brk.difference)}"
         f'<td class="text">{escape(brk.source)}</td>'
-        f'<td class="num">{brk.version}</td>'
+        f'<td class="text">{escape(event_reference(brk.version, brk.bank_account))}</td>'
         "</tr>"
         for brk in sheet.reconciliation_breaks
     ]
@@ -285,7 +285,7 @@ def _breaks(sheet: Statement) -> list[str]:
         "<thead><tr>"
         '<th scope="col">Date</th><th scope="col" class="num">Bank stated</th>'
         '<th scope="col" class="num">Ledger</th><th scope="col" class="num">Difference</th>'
-        '<th scope="col">Source</th><th scope="col" class="num">Version</th>'
+        '<th scope="col">Source</th><th scope="col">Event</th>'
         "</tr></thead>",
         "<tbody>",
         *(rows or [_none_row(6, "The bank and the ledger agreed on every stated balance.")]),
@@ -343,6 +343,14 @@ def _chart(sheet: Statement) -> list[str]:
     ]
 
 
+def _version_cell(version: int, bank_account: str | None) -> str:
+    # A stated balance is its bank account's event, not one of the account's versions.
+    if bank_account is None:
+        return f'<td class="num">{version}</td>'
+    title = escape(event_reference(version, bank_account))
+    return f'<td class="num" title="{title}">bank</td>'
+
+
 def _events(sheet: Statement) -> list[str]:
     rows = []
     for line in sheet.lines:
@@ -352,7 +360,7 @@ def _events(sheet: Statement) -> list[str]:
         rows.append(
             "<tr>"
             f'<td class="date">{line.effective_date}</td>'
-            f'<td class="num">{line.version}</td>'
+            f"{_version_cell(line.version, line.bank_account)}"
             f'<td class="type">{_breakable(line.event_type)}</td>'
             f'<td class="text">{escape(line.description)}</td>'
             f"<td>{_breakable(line.actor)}</td>"

@@ -55,6 +55,7 @@ EVENTS_CSV_COLUMNS = (
     "balance",
     "balance_pence",
     "digest",
+    "bank_account",
 )
 
 _BOLD = Font(bold=True)
@@ -258,8 +259,9 @@ def _events_sheet(ws: Worksheet, sheet: Statement) -> None:
             "Bank change",
             "Balance",
             "Digest",
+            "Bank account",
         ),
-        (12, 9, 20, 28, 60, 20, 36, 14, 14, 20),
+        (12, 9, 20, 28, 60, 20, 36, 14, 14, 20, 20),
         (
             (
                 line.effective_date,
@@ -272,6 +274,7 @@ def _events_sheet(ws: Worksheet, sheet: Statement) -> None:
                 line.bank_change,
                 line.bank_after,
                 line.digest,
+                line.bank_account,
             )
             for line in sheet.lines
         ),
@@ -317,10 +320,18 @@ def _warnings_sheet(ws: Worksheet, sheet: Statement) -> None:
 def _breaks_sheet(ws: Worksheet, sheet: Statement) -> None:
     _table(
         ws,
-        ("Date", "Bank stated", "Ledger", "Difference", "Source", "Version"),
-        (12, 14, 14, 14, 30, 9),
+        ("Date", "Bank stated", "Ledger", "Difference", "Source", "Version", "Bank account"),
+        (12, 14, 14, 14, 30, 9, 20),
         (
-            (b.effective_date, b.asserted, b.ledger, b.difference, b.source, b.version)
+            (
+                b.effective_date,
+                b.asserted,
+                b.ledger,
+                b.difference,
+                b.source,
+                b.version,
+                b.bank_account,
+            )
             for b in sheet.reconciliation_breaks
         ),
     )
@@ -366,11 +377,13 @@ def write_events_csv(sheet: Statement, stream: TextIO) -> None:
     first.
 
     Columns: ``account_id``; ``effective_date`` (ISO date); ``version`` (the event's number in
-    the account's history); ``recorded_at`` (ISO 8601 with its UTC offset); ``event_type``;
-    ``description``; ``actor``; ``reason`` (empty when none was given); ``bank_change`` and
-    ``bank_change_pence`` (the event's effect on the bank, signed, as exact decimal pounds and
-    as pence); ``balance`` and ``balance_pence`` (the running bank balance after it; the last
-    row's is the closing balance); ``digest`` (the event's chain digest).
+    the account's history, or in ``bank_account``'s); ``recorded_at`` (ISO 8601 with its UTC
+    offset); ``event_type``; ``description``; ``actor``; ``reason`` (empty when none was given);
+    ``bank_change`` and ``bank_change_pence`` (the event's effect on the bank, signed, as exact
+    decimal pounds and as pence); ``balance`` and ``balance_pence`` (the running bank balance
+    after it; the last row's is the closing balance); ``digest`` (the event's chain digest);
+    ``bank_account`` (for a balance the bank account's statement stated: that bank account,
+    whose event it is; empty for the account's own events).
 
     Open ``stream`` as for :func:`write_statement_csv`; the same formula guard applies.
     """
@@ -392,6 +405,7 @@ def write_events_csv(sheet: Statement, stream: TextIO) -> None:
                 str(line.bank_after.amount),
                 line.bank_after.pence,
                 line.digest,
+                _text(line.bank_account or ""),
             )
         )
 
