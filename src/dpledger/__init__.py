@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccountPolicy",
-    "Alert",
     "AccountState",
+    "Alert",
     "BatchReport",
     "Ledger",
     "LedgerAccount",

@@ -34,7 +34,7 @@ from dpledger.domain.errors import (
     ValidationError,
 )
 from dpledger.domain.events import AccountEvent, command_index_key
-from dpledger.domain.keys import KeyRecord, index_changes
+from dpledger.domain.keys import KeyRecord
 from dpledger.domain.lifecycle import OpenAccount
 from dpledger.domain.money import Money
 from dpledger.domain.records import invoice_key
@@ -279,10 +279,13 @@ class Session:
         count = 0
         for aggregate in aggregates:
             count += len(aggregate.pending_events)
-            changes += keyindex.as_changes(aggregate.id, index_changes(aggregate.pending_events))
+            # Each event's keys were folded in as it was recorded (``HoldsKeys.claim``).
+            changes += keyindex.as_changes(aggregate.id, aggregate.unsaved_keys())
         who = next((a.account_id for a in aggregates if isinstance(a, ManagedAccount)), None)
         try:
             self.app.save(*aggregates, keys=changes)
+            for aggregate in aggregates:
+                aggregate.__dict__.pop("_claims", None)  # saved: the store holds them now
         except RecordConflictError as exc:
             raise ConflictError(
                 "another writer changed this account at the same time; nothing was recorded",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
@@ -79,6 +80,7 @@ _PART_TYPES: dict[str, type[Any]] = {
 }
 
 
+@lru_cache(maxsize=65536)
 def account_uuid(account_id: str) -> UUID:
     """The stored aggregate id of the account the caller calls ``account_id`` (stable, derived)."""
     return uuid5(_ACCOUNT_NAMESPACE, account_id)

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
@@ -50,6 +51,7 @@ PENDING_SETTLES_WITHIN_DAYS = 10
 date or up to this many days after it (banks book card payments within days)."""
 
 
+@lru_cache(maxsize=65536)
 def bank_account_uuid(key: str) -> UUID:
     """The stored aggregate id of the bank account with key ``key`` (stable, derived)."""
     return uuid5(_BANK_NAMESPACE, key)

@@ -50,6 +50,7 @@ from dpledger.domain.rules import add_months, paid_in_advance_after
 if TYPE_CHECKING:
     from dpledger.domain.account import ManagedAccount
 
+_BANK = LedgerAccount.BANK
 BANK_KEY_PREFIX = "bank:"
 """Idempotency keys of events recorded from bank lines: ``bank:<dedup key>``."""
 
@@ -97,10 +98,11 @@ class Funds:
         """Apply ``event``'s postings (every event, before its own effect)."""
         change = 0
         touches_bank = False
-        for line in event.postings:
-            code, pence = line.account.value, line.amount.pence
-            self.balances[code] = self.balances.get(code, 0) + pence
-            if line.account is LedgerAccount.BANK:
+        balances = self.balances
+        for line in event.postings.lines:
+            account, pence = line.account, line.amount.pence
+            balances[account] = balances.get(account, 0) + pence  # a StrEnum: its code as key
+            if account is _BANK:
                 change += pence
                 touches_bank = True
         if not touches_bank:

@@ -121,6 +121,11 @@ class HoldsKeys:
         """Note the keys ``event`` takes and gives back."""
         fold_claims(self.__dict__.setdefault("_claims", {}), event)
 
+    def unsaved_keys(self) -> dict[str, KeyRecord | None]:
+        """The key-index changes of the unsaved events (what saving them writes)."""
+        claims: dict[str, KeyRecord | None] = self.__dict__.get("_claims", {})
+        return claims
+
     def pending_key(self, key: str) -> KeyRecord | bool | None:
         """A key taken (a record) or given back (``None``) by events not yet saved; ``False``
         when no unsaved event touched it."""
