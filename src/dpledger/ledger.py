@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
+from eventsourcing.application import AggregateNotFoundError
+
 from dpledger.adapters.interchange import beancount, jsonl
 from dpledger.adapters.interchange.jsonl import ExportSummary, ImportSummary
 from dpledger.adapters.store import (
@@ -300,8 +302,19 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods):
 
     @names_account
     def load(self, account_id: str) -> ManagedAccount:
-        """The domain aggregate itself (read it; commands go through :meth:`execute`)."""
-        return self._load(account_id)
+        """The domain aggregate itself, loaded for the caller alone (read it; commands go
+        through :meth:`execute`)."""
+        try:
+            account: Any = self._app.repository.get(self._uuid_of(account_id))
+        except AggregateNotFoundError:
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            ) from None
+        if not isinstance(account, ManagedAccount):
+            raise AccountNotFound(
+                "no such account", account_id=account_id, fix="open the account first"
+            )
+        return account
 
     @property
     def application(self) -> DpledgerApplication:
@@ -325,7 +338,11 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods):
         return account_uuid(check_identifier(account_id, "account_id"))
 
     def _load(self, account_id: str) -> ManagedAccount:
-        return Session(self._app).existing(account_id)
+        # For the queries, which only read it: it goes back to the repository's memory at once.
+        session = Session(self._app)
+        account = session.existing(account_id)
+        session.release()
+        return account
 
     def _event(self, account_id: str, version: int) -> AccountEvent:
         found = list(

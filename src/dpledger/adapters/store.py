@@ -7,6 +7,8 @@ embedded default; ``postgresql://user:password@host:port/dbname?schema=name`` is
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from enum import Enum
@@ -51,6 +53,9 @@ from dpledger.domain.snapshots import SnapshotRefused
 from dpledger.log import get_logger
 
 DEFAULT_SQLITE_FILE = "dpledger.sqlite"
+ACCOUNT_CACHE_SIZE = 256
+"""Accounts kept in memory after a save, so the next command on them reads only what is new."""
+ACCOUNT_CACHE_ENV = "DPLEDGER_ACCOUNT_CACHE"
 SNAPSHOT_INTERVAL = 50
 """Take a snapshot every this many events, so loading an account replays at most this many
 events after its latest snapshot, however old the account is."""
@@ -191,9 +196,43 @@ class CheckedRepository(Repository[UUID]):
     its next save.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.needs_snapshot: set[UUID] = set()
+        self.cache_size = cache_size
+        self._kept: OrderedDict[UUID, Any] = OrderedDict()
+        self._kept_lock = threading.Lock()
+
+    def take(self, aggregate_id: UUID) -> Any:
+        """The aggregate for a unit of work that may change it: the one kept in memory after
+        this process's last save of it (brought up to date with any events stored since, by
+        this or another process), else loaded from its snapshot and events.
+
+        The unit of work owns it until it hands it back with :meth:`keep` after saving; a unit
+        of work that fails never does, so a half-changed aggregate is never reused, and two
+        units of work never share one.
+        """
+        with self._kept_lock:
+            aggregate = self._kept.pop(aggregate_id, None)
+        if aggregate is None:
+            return self.get(aggregate_id)
+        return project(aggregate, self.event_store.get(aggregate_id, gt=aggregate.version))
+
+    def keep(self, aggregate: Any) -> None:
+        """Keep an aggregate whose events are all saved, for the next :meth:`take` (the least
+        recently kept are dropped beyond ``cache_size``)."""
+        if self.cache_size <= 0 or aggregate.pending_events:
+            return
+        with self._kept_lock:
+            self._kept[aggregate.id] = aggregate
+            self._kept.move_to_end(aggregate.id)
+            while len(self._kept) > self.cache_size:
+                self._kept.popitem(last=False)
+
+    def forget(self) -> None:
+        """Drop every aggregate kept in memory."""
+        with self._kept_lock:
+            self._kept.clear()
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
         """The aggregate at ``version`` (default: the latest), from its snapshot and events."""
@@ -325,8 +364,19 @@ class DpledgerApplication(Application[UUID]):
         return super().construct_snapshot_store()
 
     def construct_repository(self) -> Repository[UUID]:
-        """A repository that checks snapshots (see :class:`CheckedRepository`)."""
-        return CheckedRepository(event_store=self.events, snapshot_store=self.snapshots)
+        """A repository that checks snapshots and keeps recently saved aggregates in memory
+        (see :class:`CheckedRepository`; ``DPLEDGER_ACCOUNT_CACHE`` sets how many, 0 for none)."""
+        size = self.env.get(ACCOUNT_CACHE_ENV, "") or str(ACCOUNT_CACHE_SIZE)
+        try:
+            cache_size = int(size)
+        except ValueError:
+            raise StoreError(
+                f"{ACCOUNT_CACHE_ENV}={size!r} is not a number",
+                fix="set it to how many accounts to keep in memory (0: none)",
+            ) from None
+        return CheckedRepository(
+            event_store=self.events, snapshot_store=self.snapshots, cache_size=cache_size
+        )
 
     @property
     def checked_repository(self) -> CheckedRepository:

@@ -169,7 +169,7 @@ class Session:
 
     def _get(self, uuid: UUID, kind: type[Any]) -> Any:
         try:
-            aggregate: Any = self.app.repository.get(uuid)
+            aggregate: Any = self.app.checked_repository.take(uuid)
         except AggregateNotFoundError:
             return None
         except PersistenceError as exc:
@@ -274,6 +274,7 @@ class Session:
             a for a in (*self.accounts.values(), *self.banks.values()) if a and a.pending_events
         ]
         if not aggregates:
+            self.release()
             return 0
         changes = []
         count = 0
@@ -310,7 +311,18 @@ class Session:
                 amount_pence=amount.pence if isinstance(amount, Money) else None,
             )
         self._recorded.clear()
+        self.release()
         return count
+
+    def release(self) -> None:
+        """Hand every aggregate this unit of work loaded back to the repository's memory (all
+        its events are saved). Only after a success: a failed unit of work keeps nothing."""
+        repository = self.app.checked_repository
+        for aggregate in (*self.accounts.values(), *self.banks.values()):
+            if aggregate is not None and not aggregate.pending_events:
+                repository.keep(aggregate)
+        self.accounts.clear()
+        self.banks.clear()
 
     def _account_of(self, event: AccountEvent) -> str | None:
         for name, account in self.accounts.items():
