@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from audit_scenario import record_scenario
 
 from dpledger import Ledger, LedgerAccount
+from dpledger.domain.bank import bank_account_uuid
 
 DPLEDGER = Path(sys.executable).with_name("dpledger")
 COUNCIL = "Northshire County Council"
@@ -229,6 +231,35 @@ def test_seals_expose_a_truncated_history(copy: Path) -> None:
     keyless = run("verify", "--seals", str(seals), store=copy)
     assert keyless.returncode == 1
     assert "DPLEDGER_SEAL_KEY" in keyless.stderr
+
+
+def test_an_account_is_sealed_with_its_bank_account(frozen_clock: None, tmp_path: Path) -> None:
+    store = tmp_path / "audit.sqlite"
+    with Ledger.sqlite(store) as ledger:
+        record_scenario(ledger, tmp_path)
+    key = {"DPLEDGER_SEAL_KEY": "kept-by-the-auditor"}
+    seals = tmp_path / "seals.json"
+    taken = run("seal", "DP-AUDIT", "-o", str(seals), store=store, **key)
+    assert taken.returncode == 0, taken.stderr
+    sealed = [s["account_id"] for s in json.loads(seals.read_text())]
+    assert sealed[0] == "DP-AUDIT"
+    assert len(sealed) == 2
+    assert sealed[1].startswith("bank account ")
+    assert run("verify", "--seals", str(seals), store=store, **key).returncode == 0
+    # The bank account's last event (the balance its statement stated) removed: its chain still
+    # links, so only its seal can tell.
+    bank = bank_account_uuid(sealed[1].removeprefix("bank account "))
+    with sqlite3.connect(store) as db:
+        gone = db.execute(
+            "DELETE FROM stored_events WHERE rowid = (SELECT MAX(rowid) FROM stored_events"
+            " WHERE originator_id = ?)",
+            (bank.hex,),
+        ).rowcount
+        db.execute("DELETE FROM stored_snapshots WHERE originator_id = ?", (bank.hex,))
+    assert gone == 1
+    assert run("verify", store=store).returncode == 0
+    done = run("verify", "--seals", str(seals), "--json", store=store, **key)
+    assert done.returncode == 3, done.stdout
 
 
 # ----------------------------------------------------------------------------- interchange

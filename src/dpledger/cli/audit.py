@@ -455,7 +455,9 @@ def seal(
         list[str] | None,
         typer.Argument(metavar="ACCOUNT...", help="The accounts to seal.", show_default=False),
     ] = None,
-    every: Annotated[bool, typer.Option("--all", help="Seal every account in the store.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Seal every account and bank account in the store.")
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -468,20 +470,23 @@ def seal(
     ] = None,
     store: StoreOption = None,
 ) -> int:
-    """Take each account's chain head now, with an HMAC when $DPLEDGER_SEAL_KEY is set.
+    """Take each account's chain head now (and its bank accounts'), with an HMAC when
+    $DPLEDGER_SEAL_KEY is set.
 
     Keep the seals (and the key) outside the database: `dpledger verify --seals FILE` later
     exposes any history rewritten or truncated since.
     """
     with ledger_on(store) as ledger:
         names = list(account_ids or [])
-        if every:
-            names = ledger.account_ids()
-        if not names:
+        if not names and not every:
             raise ValidationError(
                 "no account to seal", field="ACCOUNT", fix="name accounts, or pass --all"
             )
-        taken = [ledger.seal(name) for name in names]
+        # A bank account's chain holds the balances its statements stated, so each account is
+        # sealed with the bank accounts its statements were booked on: what verify checks.
+        taken = list(ledger.seals()) if every else []
+        for name in names:
+            taken += [s for s in ledger.seals(name) if s not in taken]
     text = seals_to_json(taken) + "\n"
     if output is None:
         out.print(text, end="", markup=False)
