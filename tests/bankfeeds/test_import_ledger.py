@@ -523,7 +523,7 @@ def test_a_line_older_than_the_reversal_window_is_still_never_imported_twice(wri
         back = camt([Entry(2001, "2025-06-02", ref="DD-1R", text="RETURNED DD", reversal=True)])
         (line,) = ledger.import_bank_file(ACCOUNT, write("r.xml", back), actor=ACTOR).recorded
         assert line.match == "unexpected_income"
-        assert "more than 400 days before the latest are not searched" in line.reason
+        assert "booked more than 400 days before the latest line" in line.reason
 
 
 # ----------------------------------------------------------------------------- assertions

@@ -186,8 +186,9 @@ def match_line(
         if reversal is not None:
             return reversal
         note = (
-            "a bank reversal whose original line is not in the ledger (lines booked more than "
-            f"{REVERSAL_WINDOW_DAYS} days before the latest are not searched); "
+            "a bank reversal whose original line is not in the ledger (never imported, or "
+            f"booked more than {REVERSAL_WINDOW_DAYS} days before the latest line: those are "
+            "not searched); "
         )
     confirmed = _confirms_recorded(account, line, awaiting or {})
     if confirmed is not None:
