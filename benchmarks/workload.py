@@ -5,26 +5,30 @@ Shared by ``bench_ledger.py`` (write side), ``bench_readside.py`` (read side) an
 do: a plain eventsourcing ``Application`` with one ``Aggregate`` whose event carries an int amount,
 a date string and an actor string, on its own SQLite file, with dpledger's snapshot interval and
 eventsourcing's default snapshot mechanism (on a save that reaches a multiple of the interval, it
-reloads the aggregate at that version and stores its snapshot).
+reloads the aggregate at that version and stores its snapshot). Either side can keep aggregates
+in memory between commands, or not: :func:`dpledger_ledger` with dpledger's account cache at its
+default size or off, :func:`raw_application` with eventsourcing's aggregate cache or without.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, LRUCache
 from eventsourcing.domain import Aggregate, event
 
 from dpledger import Ledger
-from dpledger.adapters.store import SNAPSHOT_INTERVAL
+from dpledger.adapters.store import ACCOUNT_CACHE_ENV, ACCOUNT_CACHE_SIZE, SNAPSHOT_INTERVAL
 from dpledger.commands import (
     AgreeBudget,
     Command,
@@ -153,15 +157,44 @@ class RawApplication(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pot: SNAPSHOT_INTERVAL}
 
 
-def raw_application(path: Path) -> RawApplication:
-    """The baseline application on a SQLite file (eventsourcing's defaults, as dpledger's)."""
-    return RawApplication(
+def raw_application(path: Path, *, cache_size: int | None = None) -> RawApplication:
+    """The baseline application on a SQLite file (eventsourcing's defaults, as dpledger's).
+
+    ``cache_size`` turns on eventsourcing's aggregate cache (``AGGREGATE_CACHE_MAXSIZE``) with
+    its defaults otherwise: fast-forward on (a cached aggregate is brought up to date with the
+    events stored since) and a deepcopy of the cached aggregate on every get. ``None`` (or 0)
+    leaves the cache off: in eventsourcing, 0 would mean a cache without a limit.
+    """
+    cached = bool(cache_size)
+    app = RawApplication(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
+            # Given here, not taken from os.environ: an empty size is no cache; the other two
+            # are eventsourcing's defaults, pinned so the process's environment cannot move them.
+            "AGGREGATE_CACHE_MAXSIZE": str(cache_size) if cached else "",
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+            "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
         }
     )
+    repository = app.repository
+    if cached:
+        ok = (
+            isinstance(repository.cache, LRUCache)
+            and repository.cache.maxsize == cache_size
+            and repository.fastforward
+            and repository.deepcopy_from_cache
+        )
+    else:
+        ok = repository.cache is None
+    if not ok:
+        app.close()
+        raise RuntimeError(
+            f"the baseline's aggregate cache is not as asked ({cache_size=}): is a RAW_* "
+            "variable set in the environment?"
+        )
+    return app
 
 
 def raw_create(app: RawApplication, events: int, batch: int = 300) -> UUID:
@@ -205,6 +238,37 @@ def raw_batches(app: RawApplication, pot_ids: list[UUID], per_pot: int, first: i
 
 
 # ---------------------------------------------------------------------------- dpledger
+@contextmanager
+def _environ(name: str, value: str | None) -> Iterator[None]:
+    # os.environ[name] set to value (removed if None) while a store is opened, then restored:
+    # dpledger reads it when its application is constructed, so it applies to that store alone.
+    before = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def dpledger_ledger(path: Path, *, cached: bool) -> Ledger:
+    """A ledger on the SQLite file ``path``: with its account cache at the default size
+    (``DPLEDGER_ACCOUNT_CACHE`` unset), or without it (``DPLEDGER_ACCOUNT_CACHE=0``)."""
+    with _environ(ACCOUNT_CACHE_ENV, None if cached else "0"):
+        ledger = Ledger.sqlite(path)
+    size = ledger.application.checked_repository.cache_size
+    wanted = ACCOUNT_CACHE_SIZE if cached else 0
+    if size != wanted:
+        ledger.close()
+        raise RuntimeError(f"the ledger keeps {size} accounts in memory, not {wanted}")
+    return ledger
+
+
 def opening(account_id: str) -> list[Command]:
     """Open an account and agree its budget (:data:`OPENING_EVENTS` events)."""
     return [
