@@ -21,10 +21,9 @@ from uuid import UUID
 from dpledger.adapters.store import DpledgerApplication
 from dpledger.adapters.views import ViewStore
 from dpledger.application.arguments import names_account as _names_account
-from dpledger.domain.account import AccountSnapshot, account_uuid
+from dpledger.domain.account import account_uuid
 from dpledger.domain.bank import (
     BankAccountOpened,
-    BankAccountSnapshot,
     bank_account_uuid,
 )
 from dpledger.domain.bounds import check_identifier
@@ -40,6 +39,7 @@ from dpledger.domain.errors import AccountNotFound, ValidationError
 from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import ReconciliationBreak
+from dpledger.domain.snapshots import CheckedSnapshot
 from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
 from dpledger.projections.balances import (
     LedgerLines,
@@ -588,7 +588,7 @@ class ReadSide:
                 reason = f"the snapshot at version {at} cannot be read: {exc}"
                 broken.append(BrokenLink(name, at, reason))
                 continue
-            if isinstance(snapshot, (AccountSnapshot, BankAccountSnapshot)):
+            if isinstance(snapshot, CheckedSnapshot):
                 current.append(snapshot)
             else:
                 legacy += 1

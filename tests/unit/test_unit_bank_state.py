@@ -14,8 +14,10 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from dpledger.adapters.store import open_application
+from dpledger.domain.account import ManagedAccount
 from dpledger.domain.bank import (
     PENDING_SETTLES_WITHIN_DAYS,
     BankAccount,
@@ -179,6 +181,19 @@ def test_an_altered_snapshot_is_refused() -> None:
     )
     with pytest.raises(SnapshotRefused, match="does not match its digest"):
         altered.mutate(None)
+
+
+def test_a_snapshot_naming_another_kind_of_aggregate_is_refused() -> None:
+    taken = BankAccount.Snapshot.take(feed(1))
+    relabelled = BankAccountSnapshot(
+        originator_id=taken.originator_id,
+        originator_version=taken.originator_version,
+        timestamp=taken.timestamp,
+        topic=get_topic(ManagedAccount),  # not covered by the state digest
+        state=dict(taken.state),
+    )
+    with pytest.raises(SnapshotRefused, match="not what it snapshots"):
+        relabelled.mutate(None)
 
 
 # ----------------------------------------------------------------------------- matching

@@ -49,7 +49,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
-from dpledger.domain.snapshots import SnapshotRefused
+from dpledger.domain.snapshots import CheckedSnapshot, SnapshotRefused
 from dpledger.log import get_logger
 
 DEFAULT_SQLITE_FILE = "dpledger.sqlite"
@@ -265,7 +265,7 @@ class CheckedRepository(Repository[UUID]):
 
     def _from_snapshot(self, aggregate_id: UUID, snapshot: Any, version: int | None) -> Any:
         at = snapshot.originator_version
-        if not isinstance(snapshot, (ManagedAccount.Snapshot, BankAccount.Snapshot)):
+        if not isinstance(snapshot, CheckedSnapshot):
             # 0.1's snapshots carry no chain head or digest: never used, and no evidence of
             # tampering either (``verify`` counts them as not checked).
             get_logger().info("snapshot.not_used", aggregate_id=str(aggregate_id), version=at)

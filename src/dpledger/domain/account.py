@@ -19,14 +19,14 @@ snapshot that does not match is refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from dpledger.domain import codec
 from dpledger.domain.bankids import bank_key
@@ -61,7 +61,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
-from dpledger.domain.snapshots import SnapshotRefused, seal_state, unseal_state
+from dpledger.domain.snapshots import CheckedSnapshot, SnapshotRefused, restored_aggregate
 from dpledger.domain.surplus import contingency_on, recoverable_surplus_on, surplus_on
 from dpledger.domain.suspense import Suspense
 from dpledger.domain.window import COMPACT_EVERY, window_start
@@ -86,37 +86,8 @@ def account_uuid(account_id: str) -> UUID:
     return uuid5(_ACCOUNT_NAMESPACE, account_id)
 
 
-class AccountSnapshot(Snapshot):
-    """An account's state at a version, as plain data, with the chain head at that version and
-    a digest of the state, so a snapshot that was altered, or that belongs to another history,
-    is refused (:class:`SnapshotRefused`) instead of trusted."""
-
-    @classmethod
-    def take(cls, aggregate: Any) -> AccountSnapshot:
-        """The snapshot of ``aggregate`` as it is now."""
-        assert isinstance(aggregate, ManagedAccount)
-        return cls(
-            originator_id=aggregate.id,
-            originator_version=aggregate.version,
-            timestamp=cls.create_timestamp(),
-            topic=get_topic(type(aggregate)),
-            state={"head": aggregate.head, **seal_state(aggregate.dump())},
-        )
-
-    def mutate(self, _: Any) -> ManagedAccount:
-        """The account this snapshot holds; raises :class:`SnapshotRefused` if it was altered."""
-        state = unseal_state(self.state)
-        cls = resolve_topic(self.topic)
-        assert issubclass(cls, ManagedAccount)
-        restored: ManagedAccount = cls.restore(self.originator_id, self.originator_version, state)
-        if restored.head != self.head:
-            raise SnapshotRefused("the snapshot's state names another chain head")
-        return restored
-
-    @property
-    def head(self) -> str:
-        """The digest of the account's event at this snapshot's version."""
-        return str(self.state.get("head", ""))
+class AccountSnapshot(CheckedSnapshot):
+    """A managed account's state at a version, checked before it is trusted."""
 
 
 class ManagedAccount(HoldsKeys, Aggregate):
@@ -210,19 +181,12 @@ class ManagedAccount(HoldsKeys, Aggregate):
     @classmethod
     def restore(cls, uuid: UUID, version: int, state: Mapping[str, Any]) -> ManagedAccount:
         """The account :meth:`dump` described, at ``version``."""
-        account = object.__new__(cls)
-        account.__base_init__(
-            originator_id=uuid,
-            originator_version=version,
-            timestamp=datetime.fromisoformat(state["created_on"]),
-        )
-        account.modified_on = datetime.fromisoformat(state["modified_on"])
+        account = restored_aggregate(cls, uuid, version, state)
         try:
             for name, data in zip(PARTS, state["parts"], strict=True):
                 setattr(account, name, codec.decode(_PART_TYPES[name], data))
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotRefused(f"the snapshot's state cannot be read: {exc}") from exc
-        account.head = str(state["head"])
         account.latest_date = date.fromisoformat(state["latest_date"])
         return account
 

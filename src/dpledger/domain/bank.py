@@ -20,14 +20,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from dpledger.domain import codec
 from dpledger.domain.chain import GENESIS, chained
@@ -37,7 +37,7 @@ from dpledger.domain.funds import BANK_KEY_PREFIX, BankLineConfirmed
 from dpledger.domain.keys import HoldsKeys
 from dpledger.domain.money import Money
 from dpledger.domain.records import BankLineRecord, PendingBankLine
-from dpledger.domain.snapshots import SnapshotRefused, seal_state, unseal_state
+from dpledger.domain.snapshots import CheckedSnapshot, SnapshotRefused, restored_aggregate
 from dpledger.domain.window import COMPACT_EVERY, window_start
 
 if TYPE_CHECKING:
@@ -115,34 +115,8 @@ class BankBook:
         self.lines = {k: r for k, r in self.lines.items() if r.booking_date >= cutoff}
 
 
-class BankAccountSnapshot(Snapshot):
-    """A bank account's state as plain data, with its chain head and state digest."""
-
-    @classmethod
-    def take(cls, aggregate: Any) -> BankAccountSnapshot:
-        """The snapshot of ``aggregate`` as it is now."""
-        assert isinstance(aggregate, BankAccount)
-        return cls(
-            originator_id=aggregate.id,
-            originator_version=aggregate.version,
-            timestamp=cls.create_timestamp(),
-            topic=get_topic(type(aggregate)),
-            state={"head": aggregate.head, **seal_state(aggregate.dump())},
-        )
-
-    def mutate(self, _: Any) -> BankAccount:
-        """The bank account this snapshot holds; refused if it was altered."""
-        state = unseal_state(self.state)
-        cls = resolve_topic(self.topic)
-        restored: BankAccount = cls.restore(self.originator_id, self.originator_version, state)
-        if restored.head != self.head:
-            raise SnapshotRefused("the snapshot's state names another chain head")
-        return restored
-
-    @property
-    def head(self) -> str:
-        """The digest of the bank account's event at this snapshot's version."""
-        return str(self.state.get("head", ""))
+class BankAccountSnapshot(CheckedSnapshot):
+    """A bank account's state at a version, checked before it is trusted."""
 
 
 class BankAccount(HoldsKeys, Aggregate):
@@ -198,18 +172,11 @@ class BankAccount(HoldsKeys, Aggregate):
     @classmethod
     def restore(cls, uuid: UUID, version: int, state: Mapping[str, Any]) -> BankAccount:
         """The bank account :meth:`dump` described, at ``version``."""
-        account = object.__new__(cls)
-        account.__base_init__(
-            originator_id=uuid,
-            originator_version=version,
-            timestamp=datetime.fromisoformat(state["created_on"]),
-        )
-        account.modified_on = datetime.fromisoformat(state["modified_on"])
+        account = restored_aggregate(cls, uuid, version, state)
         try:
             account.book = codec.decode(BankBook, state["book"])
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotRefused(f"the snapshot's state cannot be read: {exc}") from exc
-        account.head = str(state["head"])
         return account
 
     # ------------------------------------------------------------ queries

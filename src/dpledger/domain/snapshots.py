@@ -11,7 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.utils import get_topic, resolve_topic
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class SnapshotRefused(ValueError):
@@ -45,3 +52,57 @@ def unseal_state(stored: Mapping[str, Any]) -> dict[str, Any]:
 def state_digest(text: str) -> str:
     """The SHA-256 of a snapshot's state text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CheckedSnapshot(Snapshot):
+    """An aggregate's state at a version as plain data, with the chain head at that version and
+    the digest of the state, so a snapshot that was altered, or that belongs to another history,
+    is refused (:class:`SnapshotRefused`) instead of trusted.
+
+    The aggregate names its snapshot class (``Snapshot = ...``) and provides ``head`` (its
+    chain head), ``dump()`` (its state as plain data) and ``restore(uuid, version, state)``.
+    """
+
+    @classmethod
+    def take(cls, aggregate: Any) -> Any:
+        """The snapshot of ``aggregate`` as it is now."""
+        assert type(aggregate).Snapshot is cls, (
+            f"{type(aggregate).__name__} takes another kind of snapshot"
+        )
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=cls.create_timestamp(),
+            topic=get_topic(type(aggregate)),
+            state={"head": aggregate.head, **seal_state(aggregate.dump())},
+        )
+
+    def mutate(self, _: Any) -> Any:
+        """The aggregate this snapshot holds; raises :class:`SnapshotRefused` if it was altered."""
+        state = unseal_state(self.state)
+        aggregate_class = resolve_topic(self.topic)
+        if getattr(aggregate_class, "Snapshot", None) is not type(self):
+            raise SnapshotRefused(f"the snapshot names {self.topic}, not what it snapshots")
+        restored = aggregate_class.restore(self.originator_id, self.originator_version, state)
+        if restored.head != self.head:
+            raise SnapshotRefused("the snapshot's state names another chain head")
+        return restored
+
+    @property
+    def head(self) -> str:
+        """The digest of the aggregate's event at this snapshot's version."""
+        return str(self.state.get("head", ""))
+
+
+def restored_aggregate(cls: type[A], uuid: UUID, version: int, state: Mapping[str, Any]) -> A:
+    """An instance of ``cls`` at ``version`` with the timestamps and chain head a ``dump()``
+    stored, for its ``restore`` to fill in its own parts."""
+    aggregate = object.__new__(cls)
+    aggregate.__base_init__(
+        originator_id=uuid,
+        originator_version=version,
+        timestamp=datetime.fromisoformat(state["created_on"]),
+    )
+    aggregate.modified_on = datetime.fromisoformat(state["modified_on"])
+    aggregate.head = str(state["head"])  # type: ignore[attr-defined]
+    return aggregate
