@@ -413,17 +413,14 @@ class _Importer:
             match=match.kind.value,
             reverses_line=match.line_key,
         )
-        return LineOutcome(
-            key=line.key,
-            location=line.location,
-            booking_date=line.booking_date,
-            amount=line.signed,
-            description=transaction.description,
-            status=RECORDED,
-            reason=match.reason,
+        return self._outcome(
+            line,
+            transaction,
+            RECORDED,
+            match.reason,
+            receipt.version,
             match=match.kind.value,
             event_type=receipt.event_type,
-            version=receipt.version,
             item_id=receipt.item_id,
         )
 
@@ -481,7 +478,10 @@ class _Importer:
         status: str,
         reason: str,
         version: int | None = None,
+        **recorded: Any,
     ) -> LineOutcome:
+        """What became of ``line``; ``recorded`` gives a recorded line's match, event type and
+        held item."""
         return LineOutcome(
             key=line.key,
             location=line.location,
@@ -491,6 +491,7 @@ class _Importer:
             status=status,
             reason=reason,
             version=version,
+            **recorded,
         )
 
     def state_balance(self, statement: BankStatement, position: str) -> BalanceOutcome:

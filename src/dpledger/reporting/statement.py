@@ -365,41 +365,30 @@ def _lines(
     lines = []
     balance = opening
     for _, row in sorted(rows, key=lambda pair: pair[0]):
+        # A stated balance moves no money; it names the bank account that stated it.
         if isinstance(row, AuditEntry):
             change = Money(
                 sum(m.pence for code, m in row.postings if code == LedgerAccount.BANK.value)
             )
-            balance += change
-            lines.append(
-                StatementLine(
-                    version=row.version,
-                    effective_date=row.effective_date,
-                    recorded_at=row.recorded_at,
-                    event_type=row.event_type,
-                    description=describe(row.event_type, row.details),
-                    actor=row.actor,
-                    reason=row.reason,
-                    bank_change=change,
-                    bank_after=balance,
-                    digest=row.digest,
-                )
-            )
+            bank_account = None
         else:
-            lines.append(
-                StatementLine(
-                    version=row.version,
-                    effective_date=row.effective_date,
-                    recorded_at=row.recorded_at,
-                    event_type=row.event_type,
-                    description=describe(row.event_type, row.details),
-                    actor=row.actor,
-                    reason=row.reason,
-                    bank_change=Money(0),
-                    bank_after=balance,
-                    digest=row.digest,
-                    bank_account=row.bank_account,
-                )
+            change, bank_account = Money(0), row.bank_account
+        balance += change
+        lines.append(
+            StatementLine(
+                version=row.version,
+                effective_date=row.effective_date,
+                recorded_at=row.recorded_at,
+                event_type=row.event_type,
+                description=describe(row.event_type, row.details),
+                actor=row.actor,
+                reason=row.reason,
+                bank_change=change,
+                bank_after=balance,
+                digest=row.digest,
+                bank_account=bank_account,
             )
+        )
     return lines
 
 
