@@ -7,6 +7,7 @@ them are skipped. Hand-made files are in ``fixtures/`` next to this file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,15 @@ def samples_dir() -> Path:
 def fixtures_dir() -> Path:
     """The hand-made fixture files of these tests."""
     return FIXTURES_DIR
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, bytes], Path]:
+    """Write bytes to a file in the test's folder and return its path."""
+
+    def writer(name: str, data: bytes) -> Path:
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    return writer

@@ -9,7 +9,6 @@ aggregate. The first identified statement that brings something new names the ba
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,16 +38,6 @@ def ledger() -> Iterator[Ledger]:
     with Ledger.in_memory() as the_ledger:
         open_account(the_ledger)
         yield the_ledger
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> Any:
-    def writer(name: str, data: bytes) -> Path:
-        path = tmp_path / name
-        path.write_bytes(data)
-        return path
-
-    return writer
 
 
 def stored_events(ledger: Ledger) -> int:

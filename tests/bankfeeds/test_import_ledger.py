@@ -141,18 +141,6 @@ def ledger() -> Iterator[Ledger]:
         yield the_ledger
 
 
-@pytest.fixture
-def write(tmp_path: Path) -> Any:
-    """Write bytes to a file in the test's folder and return its path."""
-
-    def writer(name: str, data: bytes) -> Path:
-        path = tmp_path / name
-        path.write_bytes(data)
-        return path
-
-    return writer
-
-
 def version(ledger: Ledger) -> int:
     return ledger.account(ACCOUNT).version
 
