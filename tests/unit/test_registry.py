@@ -8,7 +8,6 @@ with the class and the part to add (see "How to add an event" in ``docs/architec
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import shutil
 from collections.abc import Mapping
@@ -23,7 +22,6 @@ from dpledger import Ledger, Money
 from dpledger.domain import registry
 from dpledger.domain.bank import bank_account_uuid
 from dpledger.domain.bankids import bank_key
-from dpledger.domain.chain import canonical
 from dpledger.domain.commands import DECISIONS, META_FIELDS, Command
 from dpledger.domain.events import (
     EVENT_TYPES,
@@ -32,6 +30,7 @@ from dpledger.domain.events import (
     Correctable,
     NotCorrectable,
 )
+from dpledger.projections.audit import event_details
 
 LEGACY_STORE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy" / "store_v0_1.sqlite"
 LEGACY_EVENTS = {"BankBalanceAsserted", "PendingBankLinesSeen"}
@@ -43,22 +42,6 @@ METHOD_MAY_OMIT = {"reason"}
 method takes it only where the command asks for one (``correct``, ``suspend``...). A command
 that requires a reason must take it (checked below)."""
 
-_METADATA = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "originator_topic",
-        "timestamp",
-        "effective_date",
-        "actor",
-        "reason",
-        "command_key",
-        "command_digest",
-        "postings",
-        "previous_digest",
-        "digest",
-    }
-)
 NAMING_FIELDS = (
     "agency_id",
     "invoice_number",
@@ -77,16 +60,6 @@ NAMING_FIELDS = (
 EVENTS = sorted(registry.EVENT_CLASSES.items())
 ACCOUNT_EVENTS = sorted(registry.ACCOUNT_EVENTS.items())
 COMMANDS = sorted(registry.COMMANDS.items())
-
-
-def details_of(event: Any) -> dict[str, Any]:
-    """An event's stored details, as the audit projection keeps them (money as pence and
-    currency, dates as ISO text)."""
-    return {
-        f.name: canonical(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in _METADATA
-    }
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +139,7 @@ def test_every_event_describes_itself_from_its_stored_details(
     event = recorded.get(name)
     if event is None:
         pytest.fail(f"no recorded example of {name}: record one in tests/unit/every_event.py")
-    details = details_of(event)
+    details = event_details(event)
     text = cls.describe(details)  # type: ignore[attr-defined]
     assert isinstance(text, str), f"{name}.describe returned {type(text).__name__}"
     assert text.strip() == text, f"{name}.describe gave {text!r}"
@@ -189,7 +162,7 @@ def test_a_description_reads_the_same_from_a_history_file(recorded: Mapping[str,
     import json
 
     for name, event in sorted(recorded.items()):
-        details = details_of(event)
+        details = event_details(event)
         cls = registry.EVENT_CLASSES[name]
         assert cls.describe(json.loads(json.dumps(details))) == cls.describe(details), name
 

@@ -43,6 +43,16 @@ _COMMON = frozenset(
 )
 
 
+def event_details(event: Any) -> dict[str, Any]:
+    """An event's own fields, as the audit trail keeps them (money as pence and currency, dates
+    as ISO text), without the fields every event carries: what its ``describe`` is given."""
+    return {
+        f.name: canonical(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in _COMMON
+    }
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One event as the audit trail shows it."""
@@ -94,11 +104,7 @@ class AuditTrail(ReadModel):
         account_id, bank = known
         bank += postings.effect_on(LedgerAccount.BANK)
         self._last[event.originator_id] = (account_id, bank)
-        details = {
-            f.name: canonical(getattr(event, f.name))
-            for f in dataclasses.fields(event)
-            if f.name not in _COMMON
-        }
+        details = event_details(event)
         cur.execute(
             "INSERT INTO dpv_audit (account_id, version, notification_id, event_type,"
             " effective_date, recorded_at, actor, reason, postings, bank_after, details,"
