@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -84,37 +85,92 @@ def test_text_is_tidied_and_blank_ids_are_none() -> None:
     assert line.counterparty is None
 
 
-def test_dedup_key_prefers_id_then_reference_then_fingerprint() -> None:
+def test_dedup_key_prefers_id_then_unique_reference_then_the_day() -> None:
     assert transaction(bank_transaction_id="T1", bank_reference="R1").dedup_key == "id:T1"
-    assert transaction(bank_reference="R1").dedup_key == "ref:R1"
-    assert transaction().dedup_key.startswith("fp:")
-    assert transaction().dedup_key.endswith("#0")
+    assert transaction(bank_reference="R1", reference_is_unique=True).dedup_key == "ref:R1"
+    # A reference the bank does not say is unique (a payer's, a CSV column) is not an identity.
+    assert transaction(bank_reference="R1").dedup_key == "day:2024-04-05:debit:8000:GBP#0"
+    assert transaction().dedup_key == "day:2024-04-05:debit:8000:GBP#0"
 
 
-def test_fingerprint_covers_date_amount_direction_description_and_balance() -> None:
-    base = transaction().fingerprint
-    assert transaction(booking_date=date(2024, 4, 6)).fingerprint != base
-    assert transaction(amount=Money(8001)).fingerprint != base
-    assert transaction(direction=Direction.CREDIT).fingerprint != base
-    assert transaction(description="PA WAGES 2").fingerprint != base
-    assert transaction(running_balance=Money(100)).fingerprint != base
-    assert transaction(source_location="line 99").fingerprint == base  # position is not identity
+def test_day_key_is_date_direction_amount_currency_reversal_and_status_only() -> None:
+    base = transaction().day_key
+    assert transaction(booking_date=date(2024, 4, 6)).day_key != base
+    assert transaction(amount=Money(8001)).day_key != base
+    assert transaction(direction=Direction.CREDIT).day_key != base
+    assert transaction(amount=Money(8000, "EUR")).day_key != base
+    assert transaction(is_reversal=True).day_key == f"{base}:reversal"
+    assert transaction(status=EntryStatus.PENDING).day_key == f"{base}:pending"
+    assert transaction(status=EntryStatus.PENDING, booking_date=None).day_key == (
+        "day:undated:debit:8000:GBP:pending"
+    )
+    # What banks change between downloads is not in it.
+    assert transaction(description="pa wages ref 77").day_key == base
+    assert transaction(running_balance=Money(100)).day_key == base
+    assert transaction(counterparty="J SMITH", end_to_end_id="E2E").day_key == base
+    assert transaction(value_date=date(2024, 4, 7), transaction_type="FPO").day_key == base
+    assert transaction(bank_reference="R1").day_key == base
+
+
+def test_legacy_fingerprint_covers_date_amount_direction_description_and_balance() -> None:
+    base = transaction().legacy_fingerprint
+    assert transaction(booking_date=date(2024, 4, 6)).legacy_fingerprint != base
+    assert transaction(amount=Money(8001)).legacy_fingerprint != base
+    assert transaction(direction=Direction.CREDIT).legacy_fingerprint != base
+    assert transaction(description="PA WAGES 2").legacy_fingerprint != base
+    assert transaction(running_balance=Money(100)).legacy_fingerprint != base
+    assert transaction(source_location="line 99").legacy_fingerprint == base
+
+
+def test_legacy_fingerprint_is_the_digest_earlier_versions_keyed_lines_by() -> None:
+    # Stores written before the day: key hold exactly this digest, so its recipe must not drift:
+    # SHA-256 of date, direction, pence, currency, case-folded text and balance, joined by US.
+    line = transaction(running_balance=Money(-1234))
+    recipe = "\x1f".join(("2024-04-05", "debit", "8000", "GBP", "pa wages", "-1234"))
+    assert line.legacy_fingerprint == hashlib.sha256(recipe.encode()).hexdigest()[:32]
+    assert line.legacy_base_key == f"fp:{line.legacy_fingerprint}"
 
 
 def test_statement_numbers_identical_lines_in_file_order() -> None:
     lines = statement(
         transaction(source_location="line 2"),
-        transaction(source_location="line 3", bank_reference="R"),
-        transaction(source_location="line 4"),
-        transaction(source_location="line 5", bank_reference="R"),
+        transaction(source_location="line 3", bank_reference="R", reference_is_unique=True),
+        transaction(source_location="line 4", description="PA WAGES J SMITH"),
+        transaction(source_location="line 5", bank_reference="R", reference_is_unique=True),
     ).transactions
     assert [t.ordinal for t in lines] == [0, 0, 1, 1]
     keys = [t.dedup_key for t in lines]
-    assert keys[1] == "ref:R"
-    assert keys[3] == "ref:R#1"
-    assert keys[0].endswith("#0")
-    assert keys[2].endswith("#1")
-    assert len(set(keys)) == 4
+    assert keys == [
+        "day:2024-04-05:debit:8000:GBP#0",
+        "ref:R",
+        "day:2024-04-05:debit:8000:GBP#1",
+        "ref:R#1",
+    ]
+    # Earlier versions numbered by the fingerprint, which the description changed.
+    assert [t.legacy_ordinal for t in lines] == [0, 0, 0, 1]
+
+
+def test_earlier_keys_are_the_keys_earlier_versions_gave() -> None:
+    lines = statement(
+        transaction(source_location="line 2"),
+        transaction(source_location="line 3"),
+        transaction(source_location="line 4", bank_reference="P77"),
+        transaction(source_location="line 5", bank_reference="P77"),
+        transaction(source_location="line 6", bank_reference="F1", reference_is_unique=True),
+        transaction(source_location="line 7", bank_transaction_id="T1"),
+    ).transactions
+    fingerprint = lines[0].legacy_fingerprint
+    assert [t.earlier_keys for t in lines] == [
+        (f"fp:{fingerprint}#0",),
+        (f"fp:{fingerprint}#1",),
+        ("ref:P77",),
+        ("ref:P77#1",),
+        (),  # ref:F1 then and now
+        (),  # id:T1 then and now
+    ]
+    assert [t.dedup_key for t in lines[:4]] == [
+        f"day:2024-04-05:debit:8000:GBP#{n}" for n in range(4)
+    ]
 
 
 def test_statement_refuses_mixed_currencies() -> None:

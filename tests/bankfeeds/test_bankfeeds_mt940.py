@@ -43,7 +43,7 @@ IMPORTED = {
     "libmt94x__ming-ing-provided-example-multiple-messages.txt": (
         [1, 1],
         "EUR",
-        "NL20INGB0001234567EUR",
+        "NL20INGB0001234567",  # :25: writes the currency after the IBAN
         (date(2014, 1, 3), 1500, Direction.DEBIT, EntryStatus.BOOKED),
         0,
     ),
@@ -213,7 +213,11 @@ def test_gbp_statement_with_reversals() -> None:
     )
     assert (returned.direction, returned.is_reversal) == (Direction.CREDIT, True)
     assert (clawback.direction, clawback.is_reversal) == (Direction.DEBIT, True)
-    assert wages.dedup_key == "ref:BR1"
+    # The bank reference is kept but is no key: some banks number it per statement.
+    assert wages.bank_reference == "BR1"
+    assert wages.dedup_key == "day:2024-04-01:debit:12000:GBP#0"
+    assert wages.earlier_keys == ("ref:BR1",)
+    assert returned.dedup_key == "day:2024-04-02:credit:12000:GBP:reversal#0"
     assert wages.end_to_end_id == "PAWAGES"
     assert returned.end_to_end_id is None  # NONREF
     assert statement.statement_id == "STMT240405/42/1"

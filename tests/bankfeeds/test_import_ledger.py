@@ -201,7 +201,7 @@ def test_a_statement_is_matched_line_by_line_with_reasons(ledger: Ledger, write:
     assert ledger.account(ACCOUNT).bank_account == LLOYDS
     # the reason is stored on the event itself, for auditors
     assert "council payment due" in str(events[3].reason)
-    assert str(events[3].command_key).startswith("bank:fp:")
+    assert str(events[3].command_key) == "bank:day:2026-04-06:credit:32000:GBP#0"
     # the bank account holds each line, naming the account's event that recorded its money
     bank = bank_of(ledger)
     assert report.bank_account == LLOYDS

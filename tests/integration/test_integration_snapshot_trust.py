@@ -263,6 +263,7 @@ def bank_store(tmp_path: Path) -> Path:
             direction=Direction.CREDIT,
             description=f"TRANSFER {n}",
             bank_reference=f"R{n}",
+            reference_is_unique=True,  # the bank's own reference: the line's key
             source_location=f"line {n + 2}",
         )
         for n in range(60)

@@ -356,6 +356,8 @@ def _entry(
         transaction_type=_bank_code(document, entry),
         bank_reference=document.text(entry, "AcctSvcrRef")
         or document.text(single, "Refs", "AcctSvcrRef"),
+        # The account servicer assigns AcctSvcrRef to this entry alone: it is the line's key.
+        reference_is_unique=True,
         end_to_end_id=_end_to_end(document, single),
         is_reversal=is_reversal,
     )

@@ -22,7 +22,8 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from dpledger.domain.errors import MoneyError
+from dpledger.domain.bankids import bank_key
+from dpledger.domain.errors import MoneyError, ValidationError
 from dpledger.domain.money import Money
 
 #: No bank line is anywhere near this (ten trillion); the bound keeps absurd exponents such as
@@ -117,7 +118,15 @@ class BankTransaction(BaseModel):
     :attr:`signed_pence` the signed value. ``booking_date`` is required for a booked line; a
     pending card line may have none yet. ``ordinal`` is set by :class:`BankStatement`: it counts
     earlier lines of the same statement with the same :attr:`base_key`, in file order, so two
-    genuine identical payments on one day get different :attr:`dedup_key` values.
+    genuine identical payments on one day get different :attr:`dedup_key` values
+    (``legacy_ordinal`` does the same for :attr:`legacy_base_key`).
+
+    ``bank_transaction_id`` is an id the bank says is unique and immutable (Open Banking
+    ``TransactionId``, a CSV id column); ``bank_reference`` is the bank's reference for the line,
+    which is the line's key only when ``reference_is_unique`` says the bank assigns it to this
+    line alone (camt.053 ``AcctSvcrRef``, OFX ``FITID``). A reference that is not (an MT940 bank
+    reference, which some banks number per statement; a CSV reference column, often the payer's
+    reference repeated on every payment) is kept but never keys the line.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
@@ -136,7 +145,9 @@ class BankTransaction(BaseModel):
     running_balance: Money | None = None
     is_reversal: bool = False
     source_location: str = Field(min_length=1)
+    reference_is_unique: bool = False
     ordinal: int = Field(default=0, ge=0)
+    legacy_ordinal: int = Field(default=0, ge=0)
 
     @field_validator("description", mode="before")
     @classmethod
@@ -192,10 +203,13 @@ class BankTransaction(BaseModel):
         return Money(self.signed_pence, self.currency)
 
     @property
-    def fingerprint(self) -> str:
-        """A digest of date, direction, amount, description and running balance.
+    def legacy_fingerprint(self) -> str:
+        """Legacy: the digest earlier versions keyed lines without an id or reference by.
 
-        Used for the de-duplication key when the bank gives neither an id nor a reference.
+        A digest of booking date, direction, amount, currency, description (case-folded) and
+        running balance. It is no longer a key, because banks tidy descriptions and a late line
+        shifts the running balances between downloads; it is kept only to compute
+        :attr:`earlier_keys`, so that lines recorded under it are found again.
         """
         balance = "-" if self.running_balance is None else str(self.running_balance.pence)
         parts = (
@@ -209,28 +223,81 @@ class BankTransaction(BaseModel):
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
     @property
+    def day_key(self) -> str:
+        """The line as its booking date, direction, amount and currency, the facts a bank never
+        changes between downloads: ``day:2026-04-06:debit:20000:GBP``.
+
+        ``:reversal`` is added for a bank reversal and ``:pending`` or ``:info`` for a line the
+        bank has not booked, so such a line is never numbered among the booked ones (a pending
+        line that vanishes must not shift the booked lines' ordinals).
+        """
+        parts = [
+            "day",
+            self.booking_date.isoformat() if self.booking_date else "undated",
+            self.direction.value,
+            str(self.amount.pence),
+            self.currency,
+        ]
+        if self.is_reversal:
+            parts.append("reversal")
+        if self.status is not EntryStatus.BOOKED:
+            parts.append(self.status.value)
+        return ":".join(parts)
+
+    @property
     def base_key(self) -> str:
-        """The de-duplication key before the ordinal: ``id:``, ``ref:`` or ``fp:`` and a value."""
+        """The de-duplication key before the ordinal.
+
+        ``id:<bank transaction id>``; else ``ref:<bank reference>`` when the bank says the
+        reference identifies the line (:attr:`reference_is_unique`); else :attr:`day_key`.
+        """
         if self.bank_transaction_id:
             return f"id:{self.bank_transaction_id}"
-        if self.bank_reference:
+        if self.bank_reference and self.reference_is_unique:
             return f"ref:{self.bank_reference}"
-        return f"fp:{self.fingerprint}"
+        return self.day_key
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def dedup_key(self) -> str:
         """The key that identifies this line across repeated imports of overlapping files.
 
-        ``id:<bank transaction id>``, else ``ref:<bank reference>``, else
-        ``fp:<fingerprint>#<ordinal>``. An ``id:``/``ref:`` key gets ``#<ordinal>`` only when the
-        same id or reference appears more than once in one statement (which a bank should never
-        do, but then no line is lost).
+        ``id:<bank transaction id>``, else ``ref:<bank reference>`` for a reference the bank says
+        is unique, else ``day:<date>:<direction>:<pence>:<currency>#<ordinal>``. An ``id:``/``ref:``
+        key gets ``#<ordinal>`` only when the same id or reference appears more than once in one
+        statement (which a bank should never do, but then no line is lost). See "The
+        de-duplication key" in ``docs/bankfeeds.md``.
         """
         base = self.base_key
-        if base.startswith("fp:") or self.ordinal:
+        if base.startswith("day:") or self.ordinal:
             return f"{base}#{self.ordinal}"
         return base
+
+    @property
+    def legacy_base_key(self) -> str:
+        """Legacy: the key before the ordinal as versions before the ``day:`` key gave it:
+        ``id:``, else ``ref:<any bank reference>``, else ``fp:<legacy fingerprint>``."""
+        if self.bank_transaction_id:
+            return f"id:{self.bank_transaction_id}"
+        if self.bank_reference:
+            return f"ref:{self.bank_reference}"
+        return f"fp:{self.legacy_fingerprint}"
+
+    @property
+    def earlier_keys(self) -> tuple[str, ...]:
+        """The keys earlier versions gave this same line, where they differ from
+        :attr:`dedup_key`: ``fp:<legacy fingerprint>#<n>`` or ``ref:<bank reference>``.
+
+        A store may hold the line under one of these. An importer that does not find
+        :attr:`dedup_key` looks each one up; a line found under an earlier key is the same line
+        only if it has the same booking date, direction, amount and reversal flag (a reused
+        payer's reference gave two payments the same ``ref:`` key), and otherwise is another
+        line, not a conflict.
+        """
+        base = self.legacy_base_key
+        numbered = base.startswith("fp:") or self.legacy_ordinal
+        legacy = f"{base}#{self.legacy_ordinal}" if numbered else base
+        return () if legacy == self.dedup_key else (legacy,)
 
 
 class BankStatement(BaseModel):
@@ -255,10 +322,16 @@ class BankStatement(BaseModel):
     transactions: tuple[BankTransaction, ...] = ()
     skipped: tuple[SkippedEntry, ...] = ()
 
-    @field_validator("account_id", "statement_id", mode="before")
+    @field_validator("statement_id", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return _none_if_blank(value)
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_key(cls, value: object) -> object:
+        value = _none_if_blank(value)
+        return account_key(value) if isinstance(value, str) else value
 
     @field_validator("transactions")
     @classmethod
@@ -266,11 +339,14 @@ class BankStatement(BaseModel):
         # The ordinal is a property of the line's position in its statement, so the statement
         # assigns it: a parser cannot get it wrong.
         seen: Counter[str] = Counter()
+        seen_before: Counter[str] = Counter()
         numbered = []
         for transaction in value:
-            key = transaction.base_key
-            numbered.append(transaction.model_copy(update={"ordinal": seen[key]}))
+            key, legacy = transaction.base_key, transaction.legacy_base_key
+            update = {"ordinal": seen[key], "legacy_ordinal": seen_before[legacy]}
+            numbered.append(transaction.model_copy(update=update))
             seen[key] += 1
+            seen_before[legacy] += 1
         return tuple(numbered)
 
     @model_validator(mode="after")
@@ -406,6 +482,26 @@ def balances_from_running(
             date=last.booking_date, balance=Money(closing, currency), kind="running balance"
         ),
     )
+
+
+_UK_KEY = re.compile(r"^\d{2}-\d{2}-\d{2} \d{8,10}$")
+_IBAN_KEY = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+
+
+def account_key(identifier: str) -> str:
+    """A statement's account identifier, written as :func:`~dpledger.domain.bankids.bank_key`
+    writes it when it is a UK account or an IBAN (``"GB33BUKB20201555555555"`` is
+    ``"20-20-15 55555555"``, MT940's ``"NL20INGB0001234567EUR"`` is ``"NL20INGB0001234567"``).
+
+    Anything else (an Open Banking account id, a bank's own account number, an IBAN whose check
+    digits are wrong) is kept as written: the import refuses what names no account, saying so.
+    """
+    text = normalise_text(identifier)
+    try:
+        key = bank_key(text)
+    except ValidationError:
+        return text
+    return key if _UK_KEY.match(key) or _IBAN_KEY.match(key) else text
 
 
 def uk_account(sort_code: str, account_number: str) -> str:

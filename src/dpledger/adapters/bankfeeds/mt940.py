@@ -36,6 +36,7 @@ from dpledger.adapters.bankfeeds.model import (
     decimal_from_text,
     exact_money,
     normalise_text,
+    uk_account,
 )
 from dpledger.adapters.bankfeeds.reading import (
     build_statement,
@@ -337,7 +338,7 @@ def _finish(builder: _Builder) -> BankStatement:
         builder.filename,
         start.where,
         format=BankFormat.MT940,
-        account_id=builder.account,
+        account_id=_account(builder.account, builder.currency),
         statement_id=builder.reference,
         currency=builder.currency,
         opening_balance=builder.opening,
@@ -345,6 +346,20 @@ def _finish(builder: _Builder) -> BankStatement:
         transactions=tuple(transactions),
         skipped=tuple(skipped),
     )
+
+
+_UK_MT940_ACCOUNT: Final = re.compile(r"^(\d{6})(\d{8})(?:GBP)?$")
+
+
+def _account(text: str | None, currency: str) -> str | None:
+    """The ``:25:`` account. UK banks write it as sort code and account number run together
+    (``30995012345678``, sometimes followed by ``GBP``): in a GBP statement that is read as
+    ``30-99-50 12345678``. Anything else is left to the statement model (IBANs are normalised
+    there)."""
+    found = _UK_MT940_ACCOUNT.match(text or "")
+    if found and currency == "GBP":
+        return uk_account(found[1], found[2])
+    return text
 
 
 def _reference(value: object) -> str | None:
@@ -381,6 +396,8 @@ def _transaction(builder: _Builder, line: _Line, currency: str) -> BankTransacti
         status=EntryStatus.PENDING if builder.interim else EntryStatus.BOOKED,
         description=" ".join(filter(None, (supplementary, narrative))),
         transaction_type=normalise_text(str(parsed.get("id") or "")),
+        # Not the line's key: some banks number it per statement (ING writes 00000000000001 on
+        # each statement's first line), so the line is keyed by its day, amount and direction.
         bank_reference=_reference(parsed.get("bank_reference")),
         end_to_end_id=_reference(parsed.get("customer_reference")),
         is_reversal=reversal,

@@ -359,4 +359,6 @@ def _transaction(item: Any, currency: str, filename: str) -> BankTransaction | N
         counterparty=payee,
         transaction_type=str(item.type or "").upper(),
         bank_reference=item.id,
+        # OFX requires a FITID unique within the account and never changed: the line's key.
+        reference_is_unique=True,
     )
