@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dpledger.adapters.bankfeeds import (
     BUILTIN_CSV_MAPPINGS,
@@ -16,8 +19,10 @@ from dpledger.adapters.bankfeeds import (
     CsvMapping,
     Direction,
     EntryStatus,
+    csv_export,
     parse_csv,
     parse_file,
+    reading,
 )
 
 LLOYDS_HEADER = (
@@ -136,7 +141,9 @@ def test_lloyds_sample_details(samples_dir: Path) -> None:
     assert salary.transaction_type == "FPI"
     assert salary.running_balance is not None
     assert salary.running_balance.pence == 802949
-    assert salary.dedup_key.startswith("fp:")
+    # No id: keyed by what a re-download cannot change; stores of earlier versions hold fp:.
+    assert salary.dedup_key == "day:2023-12-01:credit:200000:GBP#0"
+    assert salary.earlier_keys == (f"fp:{salary.legacy_fingerprint}#0",)
     assert salary.source_location == "line 5"
 
 
@@ -188,7 +195,10 @@ def test_amex_spending_is_positive_in_the_file(samples_dir: Path) -> None:
     spend, payment = statement.transactions
     assert spend.direction is Direction.DEBIT
     assert payment.direction is Direction.CREDIT
-    assert payment.dedup_key == "ref:AT262470001000010054321"
+    # A CSV reference column is not a line identity: keyed by its day, the old key kept.
+    assert payment.bank_reference == "AT262470001000010054321"
+    assert payment.dedup_key == "day:2026-09-04:credit:50000:GBP#0"
+    assert payment.earlier_keys == ("ref:AT262470001000010054321",)
 
 
 @pytest.mark.bankfeeds
@@ -355,7 +365,9 @@ def test_custom_mapping_for_another_bank() -> None:
     assert council.description == "COUNCIL – DP"
     assert (council.amount.pence, council.direction) == (100000, Direction.CREDIT)
     assert wages.booking_date == date(2024, 4, 2)
-    assert wages.dedup_key == "ref:R2"
+    assert wages.bank_reference == "R2"
+    assert wages.dedup_key == "day:2024-04-02:debit:25000:GBP#0"
+    assert wages.earlier_keys == ("ref:R2",)
     assert statement.closing_balance is not None
     assert statement.closing_balance.balance.pence == 75000
 
@@ -396,3 +408,70 @@ def test_file_without_rows_gives_an_empty_statement() -> None:
 def test_empty_file_is_refused() -> None:
     with pytest.raises(BankFileError, match="empty"):
         parse_csv(b"  \n", filename="x")
+
+
+# --- the fast path (lines built without pydantic per line) ----------------------------------------
+
+CELL_TEXT = st.lists(st.sampled_from([*"ab AB\t'é\u0301Ω-", "  ", "\u00a0"]), max_size=8).map(
+    "".join
+)
+AMOUNT_TEXT = st.one_of(
+    st.integers(-(10**9), 10**9).map(
+        lambda p: f"{'-' if p < 0 else ''}{abs(p) // 100}.{abs(p) % 100:02d}"
+    ),
+    st.sampled_from(["£1,234.50", "-£2", "+3.5", "0.00", "-0.00", "12.340", " 7.00 ", "'4.00'"]),
+)
+ROW = st.tuples(
+    st.sampled_from(["01/04/2024", "31/12/2023", "Pending", " 02/04/2024 "]),
+    CELL_TEXT,
+    AMOUNT_TEXT,
+    st.one_of(st.just(""), AMOUNT_TEXT),
+    CELL_TEXT,
+    st.sampled_from(["", "CR", "cr"]),
+)
+FAST_MAPPING = CsvMapping(
+    name="Fast",
+    date_column="Date",
+    pending_dates=("Pending",),
+    amount_column="Amount",
+    description_columns=("Memo", "Payee"),
+    counterparty_column="Payee",
+    type_column="Memo",
+    balance_column="Balance",
+    reference_column="Payee",
+    id_column="Memo",
+)
+
+
+def test_the_fast_path_repeats_the_models_current_checks() -> None:
+    # False means BankTransaction's validators or constraints changed: mirror the change in
+    # csv_export._Reader._transaction and reading._REPEATED_VALIDATORS, then update the latter.
+    assert reading.FAST_TRANSACTIONS
+
+
+@given(rows=st.lists(ROW, max_size=6), flagged=st.booleans())
+def test_fast_lines_equal_validated_lines(rows: list[tuple[str, ...]], flagged: bool) -> None:
+    mapping = FAST_MAPPING.model_copy(update={"credit_flag_column": "Flag" if flagged else None})
+    lines = [",".join(f'"{cell}"' for cell in row) for row in rows]
+    data = ("Date,Memo,Amount,Balance,Payee,Flag\n" + "\n".join(lines) + "\n").encode()
+
+    def outcome() -> object:
+        try:
+            statements = parse_csv(data, filename="x.csv", mapping=mapping)
+        except BankFileError as exc:
+            return str(exc)
+        return [(s, [(t.model_fields_set, repr(t)) for t in s.transactions]) for s in statements]
+
+    fast = outcome()
+    with mock.patch.object(csv_export, "FAST_TRANSACTIONS", False):
+        assert outcome() == fast
+
+
+def test_the_first_problem_in_file_order_is_reported() -> None:
+    data = lloyds(
+        "31/04/2024,DEB,'30-99-50,12345678,SHOP,1.00,,",
+        "01/04/2024,DEB,'30-99-50,12345678,\"SHOP,1.00,,",
+    )
+    with pytest.raises(BankFileError) as refused:
+        parse_csv(data, filename="x")
+    assert refused.value.location == "line 2, column 'Transaction Date'"

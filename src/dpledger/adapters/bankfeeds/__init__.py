@@ -10,7 +10,8 @@
 extension as a hint, and returns one :class:`BankStatement` per account or statement in the file.
 A file is read completely or refused: anything wrong raises
 :class:`~dpledger.errors.BankFileError` naming the file, the line or element, and the reason.
-Formats: bank CSV exports (:mod:`.csv_export`), OFX (:mod:`.ofx`), MT940/MT942 (:mod:`.mt940`),
+Formats: bank CSV exports (:mod:`.csv_export`; a layout of any other bank from a TOML rules file
+with :func:`load_csv_rules`), OFX (:mod:`.ofx`), MT940/MT942 (:mod:`.mt940`),
 camt.053 (:mod:`.camt053`) and UK Open Banking transactions (:mod:`.openbanking`). See
 ``docs/bankfeeds.md``.
 """
@@ -30,6 +31,7 @@ from dpledger.adapters.bankfeeds.csv_export import (
     CsvMapping,
     parse_csv,
 )
+from dpledger.adapters.bankfeeds.csvrules import csv_rules_from_text, load_csv_rules
 from dpledger.adapters.bankfeeds.model import (
     BalanceAssertion,
     BankFormat,
@@ -58,7 +60,9 @@ __all__ = [
     "Direction",
     "EntryStatus",
     "SkippedEntry",
+    "csv_rules_from_text",
     "detect_format",
+    "load_csv_rules",
     "parse_bytes",
     "parse_camt053",
     "parse_csv",

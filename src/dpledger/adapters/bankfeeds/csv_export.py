@@ -3,8 +3,10 @@
 A CSV export has no standard: each bank names its columns differently, signs amounts differently
 and writes dates its own way. dpledger never guesses. The header row must match a known export
 exactly (:data:`BUILTIN_CSV_MAPPINGS`), or the caller describes the columns with a
-:class:`CsvMapping`. Dates are read only with the mapping's formats, day first for every built-in
-mapping (``dd/mm/yyyy``); a month-first reading is never tried.
+:class:`CsvMapping` (in Python, or in a TOML rules file read by
+:func:`~dpledger.adapters.bankfeeds.csvrules.load_csv_rules`). Dates are read only with the
+mapping's formats, day first for every built-in mapping (``dd/mm/yyyy``); a month-first reading
+is never tried.
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Final, Self
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from dpledger.adapters.bankfeeds.csvmapping import (
+    BUILTIN_CSV_MAPPINGS,
+    COLUMN_KEYS,
+    AmountSign,
+    Column,
+    CsvMapping,
+    header_key,
+    trimmed_header,
+)
 from dpledger.adapters.bankfeeds.model import (
     BankFormat,
     BankStatement,
@@ -33,288 +42,30 @@ from dpledger.adapters.bankfeeds.model import (
     uk_account,
 )
 from dpledger.adapters.bankfeeds.reading import (
+    FAST_TRANSACTIONS,
+    TRANSACTION_DEFAULTS,
     build_statement,
     build_transaction,
     check_size,
     decode,
     refuse,
+    trusted_transaction,
 )
 from dpledger.domain.errors import BankFileError
 from dpledger.domain.money import Money
 
-Column = str | int
-"""A column named by its header text (matched ignoring case and surrounding spaces) or by its
-0-based position (for files without a header row, or an unnamed column)."""
+__all__ = [
+    "BUILTIN_CSV_MAPPINGS",
+    "COLUMN_KEYS",
+    "MAX_PREAMBLE_ROWS",
+    "AmountSign",
+    "Column",
+    "CsvMapping",
+    "parse_csv",
+]
 
 #: How many rows before the header are searched for it (Nationwide puts account details first).
 MAX_PREAMBLE_ROWS: Final = 20
-
-
-class AmountSign(StrEnum):
-    """How a single signed amount column is signed."""
-
-    CREDIT_POSITIVE = "credit_positive"
-    """Money in is positive, money out negative (most bank accounts)."""
-    DEBIT_POSITIVE = "debit_positive"
-    """Spending is positive, payments in negative (American Express and some other cards)."""
-
-
-class CsvMapping(BaseModel):
-    """How to read one bank's CSV export.
-
-    Give the amount either as one signed ``amount_column`` or as separate unsigned
-    ``debit_column`` and ``credit_column``. With ``credit_flag_column`` the amount is unsigned and
-    a flag (``"CR"``) marks money in. ``encoding`` is used only when the file is not valid UTF-8
-    (Nationwide exports ISO-8859-1). ``header`` pins the exact column names; without it, only the
-    columns the mapping names must be present.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1)
-    header: tuple[str, ...] | None = None
-    has_header: bool = True
-    column_count: int | None = Field(default=None, ge=1)
-    skip_lines: int | None = Field(default=None, ge=0)
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    encoding: str | None = None
-    date_column: Column
-    date_formats: tuple[str, ...] = Field(default=("%d/%m/%Y",), min_length=1)
-    pending_dates: tuple[str, ...] = ()
-    amount_column: Column | None = None
-    amount_sign: AmountSign = AmountSign.CREDIT_POSITIVE
-    debit_column: Column | None = None
-    credit_column: Column | None = None
-    credit_flag_column: Column | None = None
-    credit_flags: tuple[str, ...] = ("CR",)
-    description_columns: tuple[Column, ...] = ()
-    counterparty_column: Column | None = None
-    type_column: Column | None = None
-    balance_column: Column | None = None
-    id_column: Column | None = None
-    reference_column: Column | None = None
-    sort_code_column: Column | None = None
-    account_column: Column | None = None
-    currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
-    currency_column: Column | None = None
-    thousands_separators: bool = True
-    ignore_rows_starting_with: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _one_amount_scheme(self) -> Self:
-        split = (self.debit_column is not None, self.credit_column is not None)
-        if self.amount_column is None and split != (True, True):
-            raise ValueError("give amount_column, or both debit_column and credit_column")
-        if self.amount_column is not None and any(split):
-            raise ValueError("give amount_column or debit_column/credit_column, not both")
-        if self.credit_flag_column is not None and self.amount_column is None:
-            raise ValueError("credit_flag_column needs amount_column")
-        return self
-
-    @model_validator(mode="after")
-    def _positions_without_header(self) -> Self:
-        if not self.has_header:
-            if any(isinstance(column, str) for column in self.columns()):
-                raise ValueError("without a header row, name columns by position (0, 1, ...)")
-            if self.column_count is None:
-                raise ValueError("without a header row, say how many columns (column_count)")
-        return self
-
-    def columns(self) -> list[Column]:
-        """Every column this mapping reads."""
-        single = (
-            self.date_column,
-            self.amount_column,
-            self.debit_column,
-            self.credit_column,
-            self.credit_flag_column,
-            self.counterparty_column,
-            self.type_column,
-            self.balance_column,
-            self.id_column,
-            self.reference_column,
-            self.sort_code_column,
-            self.account_column,
-            self.currency_column,
-        )
-        return [c for c in single if c is not None] + list(self.description_columns)
-
-
-def _header_key(name: str) -> str:
-    return name.strip().strip("'").strip().casefold()
-
-
-def _trimmed(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Header names as compared: normalised, without trailing unnamed columns."""
-    keys = [_header_key(name) for name in names]
-    while keys and not keys[-1]:
-        keys.pop()
-    return tuple(keys)
-
-
-BUILTIN_CSV_MAPPINGS: Final[dict[str, CsvMapping]] = {
-    "lloyds": CsvMapping(
-        name="Lloyds",
-        header=(
-            "Transaction Date",
-            "Transaction Type",
-            "Sort Code",
-            "Account Number",
-            "Transaction Description",
-            "Debit Amount",
-            "Credit Amount",
-            "Balance",
-        ),
-        date_column="Transaction Date",
-        debit_column="Debit Amount",
-        credit_column="Credit Amount",
-        description_columns=("Transaction Description",),
-        type_column="Transaction Type",
-        balance_column="Balance",
-        sort_code_column="Sort Code",
-        account_column="Account Number",
-    ),
-    "natwest": CsvMapping(
-        name="NatWest",
-        header=(
-            "Date",
-            "Type",
-            "Description",
-            "Value",
-            "Balance",
-            "Account Name",
-            "Account Number",
-        ),
-        date_column="Date",
-        amount_column="Value",
-        description_columns=("Description",),
-        type_column="Type",
-        balance_column="Balance",
-        account_column="Account Number",
-    ),
-    "nationwide": CsvMapping(
-        name="Nationwide statement",
-        header=("Date", "Transaction type", "Description", "Paid out", "Paid in", "Balance"),
-        encoding="iso-8859-1",
-        date_column="Date",
-        date_formats=("%d %b %Y",),
-        debit_column="Paid out",
-        credit_column="Paid in",
-        description_columns=("Transaction type", "Description"),
-        balance_column="Balance",
-    ),
-    "nationwide_midata": CsvMapping(
-        name="Nationwide midata",
-        header=("Date", "Type", "Merchant/Description", "Debit/Credit", "Balance"),
-        encoding="iso-8859-1",
-        date_column="Date",
-        amount_column="Debit/Credit",
-        description_columns=("Type", "Merchant/Description"),
-        balance_column="Balance",
-        ignore_rows_starting_with=("Arranged Overdraft Limit",),
-    ),
-    "starling": CsvMapping(
-        name="Starling",
-        header=(
-            "Date",
-            "Counter Party",
-            "Reference",
-            "Type",
-            "Amount (GBP)",
-            "Balance (GBP)",
-            "Spending Category",
-            "Notes",
-        ),
-        date_column="Date",
-        amount_column="Amount (GBP)",
-        description_columns=("Counter Party", "Reference"),
-        counterparty_column="Counter Party",
-        type_column="Type",
-        balance_column="Balance (GBP)",
-    ),
-    "monzo": CsvMapping(
-        name="Monzo",
-        header=(
-            "Transaction ID",
-            "Date",
-            "Time",
-            "Type",
-            "Name",
-            "Emoji",
-            "Category",
-            "Amount",
-            "Currency",
-            "Local amount",
-            "Local currency",
-            "Notes and #tags",
-            "Address",
-            "Receipt",
-            "Description",
-            "Category split",
-            "Money Out",
-            "Money In",
-        ),
-        date_column="Date",
-        amount_column="Amount",
-        currency_column="Currency",
-        description_columns=("Description",),
-        counterparty_column="Name",
-        type_column="Type",
-        id_column="Transaction ID",
-    ),
-    "barclays": CsvMapping(
-        name="Barclays",
-        header=("Number", "Date", "Account", "Amount", "Subcategory", "Memo"),
-        date_column="Date",
-        amount_column="Amount",
-        description_columns=("Memo",),
-        type_column="Subcategory",
-        account_column="Account",
-    ),
-    "amex": CsvMapping(
-        name="American Express",
-        header=(
-            "Date",
-            "Description",
-            "Amount",
-            "Extended Details",
-            "Appears On Your Statement As",
-            "Address",
-            "Town/City",
-            "Postcode",
-            "Country",
-            "Reference",
-            "Category",
-        ),
-        date_column="Date",
-        amount_column="Amount",
-        amount_sign=AmountSign.DEBIT_POSITIVE,
-        description_columns=("Description",),
-        reference_column="Reference",
-    ),
-    "john_lewis_card": CsvMapping(
-        name="John Lewis Partnership card",
-        header=("Date Processed", "Description", "Amount", ""),
-        date_column="Date Processed",
-        date_formats=("%d-%b-%Y",),
-        pending_dates=("Pending",),
-        amount_column="Amount",
-        credit_flag_column=3,
-        description_columns=("Description",),
-    ),
-    "hsbc": CsvMapping(
-        name="HSBC (no header row)",
-        has_header=False,
-        column_count=3,
-        skip_lines=0,
-        date_column=0,
-        description_columns=(1,),
-        amount_column=2,
-    ),
-}
-"""The exports dpledger recognises by their header row. ``"hsbc"`` has no header row, so it is
-never chosen automatically: pass ``csv_mapping=BUILTIN_CSV_MAPPINGS["hsbc"]``."""
-
 
 # --- reading rows -------------------------------------------------------------------------------
 
@@ -322,21 +73,67 @@ Row = tuple[int, list[str]]
 """A record and the line it starts on."""
 
 
-def _read_rows(text: str, delimiter: str, filename: str) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[Row] = []
-    start = 1
-    try:
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        refuse(filename, f"the CSV is malformed: {exc}", location=f"line {start}")
-    return rows
+class _Rows:
+    """The file's records, read as they are needed: the first few to find the header, then one
+    at a time (a statement's rows are never all held at once).
+
+    A malformed record is reported when the reading reaches it, so the first problem in the
+    file is the one reported, even when looking for the header read past it.
+    """
+
+    def __init__(self, text: str, delimiter: str, filename: str) -> None:
+        self._reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        self._filename = filename
+        self._head: list[Row] = []
+        self._start = 1
+        self._malformed: csv.Error | None = None
+
+    def _next(self) -> Row | None:
+        if self._malformed is not None:
+            return None
+        try:
+            cells = next(self._reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            self._malformed = exc
+            return None
+        row = (self._start, cells)
+        self._start = self._reader.line_num + 1
+        return row
+
+    def _refuse_malformed(self) -> None:
+        if self._malformed is not None:
+            refuse(
+                self._filename,
+                f"the CSV is malformed: {self._malformed}",
+                location=f"line {self._start}",
+            )
+
+    def first(self, count: int) -> list[Row]:
+        """The first ``count`` records (fewer when the file is shorter, or malformed there)."""
+        while len(self._head) < count and (row := self._next()) is not None:
+            self._head.append(row)
+        return self._head[:count]
+
+    def everything(self) -> list[Row]:
+        """Every record (to describe the file in an error)."""
+        while (row := self._next()) is not None:
+            self._head.append(row)
+        self._refuse_malformed()
+        return self._head
+
+    def after(self, index: int) -> Iterator[Row]:
+        """The records from the ``index``-th (0-based) on."""
+        yield from self._head[index:]
+        while (row := self._next()) is not None:
+            yield row
+        self._refuse_malformed()
 
 
 def _is_blank(cells: list[str]) -> bool:
-    return not any(cell.strip() for cell in cells)
+    # The first cell (a date) decides almost every row without joining the others.
+    return not (cells and (cells[0].strip() or "".join(cells).strip()))
 
 
 def _clean(cell: str) -> str:
@@ -346,49 +143,67 @@ def _clean(cell: str) -> str:
         text = text[1:]
         if text.endswith("'"):
             text = text[:-1]
-    return text.strip()
+        return text.strip()
+    return text
 
 
 # --- choosing the mapping -----------------------------------------------------------------------
 
 
-def _detect(rows: list[Row]) -> tuple[CsvMapping, int] | None:
+def _detect(rows: _Rows) -> tuple[CsvMapping, int] | None:
     """The built-in mapping whose header is one of the first rows, and that row's index."""
-    for index, (_, cells) in enumerate(rows[:MAX_PREAMBLE_ROWS]):
+    headers = [(m, trimmed_header(m.header)) for m in BUILTIN_CSV_MAPPINGS.values() if m.header]
+    for index, (_, cells) in enumerate(rows.first(MAX_PREAMBLE_ROWS)):
         if _is_blank(cells):
             continue
-        found = _trimmed(cells)
-        for mapping in BUILTIN_CSV_MAPPINGS.values():
-            if mapping.header is not None and _trimmed(mapping.header) == found:
+        found = trimmed_header(cells)
+        for mapping, header in headers:
+            if header == found:
                 return mapping, index
     return None
 
 
-def _find_header(rows: list[Row], mapping: CsvMapping, filename: str) -> int | None:
+def _find_header(rows: _Rows, mapping: CsvMapping, filename: str) -> int | None:
     """Index of ``mapping``'s header row in ``rows`` (``None`` when it has no header row)."""
     if mapping.skip_lines is not None:
         index = mapping.skip_lines
         if not mapping.has_header:
             return None
-        if index >= len(rows):
+        if index >= len(rows.first(index + 1)):
             refuse(filename, f"the file has fewer than {index + 1} lines; no header row")
         return index
     if not mapping.has_header:
         return None
-    wanted = {_header_key(c) for c in mapping.columns() if isinstance(c, str)}
-    for index, (_, cells) in enumerate(rows[:MAX_PREAMBLE_ROWS]):
-        keys = set(_trimmed(cells))
-        if mapping.header is not None and _trimmed(cells) == _trimmed(mapping.header):
+    named = [c for c in mapping.columns() if isinstance(c, str)]
+    wanted = {header_key(c) for c in named}
+    for index, (_, cells) in enumerate(rows.first(MAX_PREAMBLE_ROWS)):
+        keys = set(trimmed_header(cells))
+        if mapping.header is not None and trimmed_header(cells) == trimmed_header(mapping.header):
             return index
         if mapping.header is None and wanted <= keys:
             return index
-    raise _header_error(
-        rows, filename, f"no row has the columns the {mapping.name} mapping expects"
+    why = f"no row has the columns the {mapping.name} mapping expects"
+    first = next((cells for _, cells in rows.everything() if not _is_blank(cells)), None)
+    if mapping.header is None and first is not None:
+        keys = set(trimmed_header(first))
+        missing = [c for c in named if header_key(c) not in keys]
+        why += "; the first row lacks " + ", ".join(
+            f"{c!r} ({mapping.column_source(c)})" for c in missing
+        )
+    raise _header_error(rows, filename, why, fix=_column_fix(mapping))
+
+
+def _column_fix(mapping: CsvMapping) -> str:
+    where = f"in {mapping.rules_file}" if mapping.rules_file else "in the CsvMapping"
+    return (
+        f"correct the column names {where} to the names in the file's header row (matched "
+        "ignoring case), or name the column by its position"
     )
 
 
-def _header_error(rows: list[Row], filename: str, why: str) -> BankFileError:
-    first = next(((line, cells) for line, cells in rows if not _is_blank(cells)), None)
+def _header_error(rows: _Rows, filename: str, why: str, fix: str = "") -> BankFileError:
+    records = rows.everything()
+    first = next(((line, cells) for line, cells in records if not _is_blank(cells)), None)
     if first is None:
         return BankFileError("the file has no rows", file=filename)
     line, cells = first
@@ -398,7 +213,8 @@ def _header_error(rows: list[Row], filename: str, why: str) -> BankFileError:
         f"{why}; the first row has {len(cells)} columns: {found}. Known exports: {known}",
         file=filename,
         location=f"line {line}",
-        fix=(
+        fix=fix
+        or (
             "pass csv_mapping=CsvMapping(...) naming the date, amount and description columns "
             "(see docs/bankfeeds.md); for an HSBC export without a header row pass "
             "csv_mapping=BUILTIN_CSV_MAPPINGS['hsbc']"
@@ -408,16 +224,16 @@ def _header_error(rows: list[Row], filename: str, why: str) -> BankFileError:
 
 def _decode_and_choose(
     data: bytes, filename: str, mapping: CsvMapping | None
-) -> tuple[list[Row], CsvMapping, int | None]:
+) -> tuple[_Rows, CsvMapping, int | None]:
     """Decode the bytes and settle the mapping and the header row's index."""
     try:
         text = decode(data, filename)
     except BankFileError as not_utf8:
         return _fallback_encoding(data, filename, mapping, not_utf8)
     if mapping is not None:
-        rows = _read_rows(text, mapping.delimiter, filename)
+        rows = _Rows(text, mapping.delimiter, filename)
         return rows, mapping, _find_header(rows, mapping, filename)
-    rows = _read_rows(text, ",", filename)
+    rows = _Rows(text, ",", filename)
     detected = _detect(rows)
     if detected is None:
         raise _header_error(rows, filename, "the header row matches no known bank export")
@@ -426,18 +242,18 @@ def _decode_and_choose(
 
 def _fallback_encoding(
     data: bytes, filename: str, mapping: CsvMapping | None, not_utf8: BankFileError
-) -> tuple[list[Row], CsvMapping, int | None]:
+) -> tuple[_Rows, CsvMapping, int | None]:
     """The file is not UTF-8: use an encoding a mapping declares, or refuse."""
     if mapping is not None:
         if mapping.encoding is None:
             raise not_utf8
         text = decode(data, filename, mapping.encoding)
-        rows = _read_rows(text, mapping.delimiter, filename)
+        rows = _Rows(text, mapping.delimiter, filename)
         return rows, mapping, _find_header(rows, mapping, filename)
     encodings = {m.encoding for m in BUILTIN_CSV_MAPPINGS.values() if m.encoding}
     for encoding in sorted(encodings):
         text = decode(data, filename, encoding)
-        rows = _read_rows(text, ",", filename)
+        rows = _Rows(text, ",", filename)
         detected = _detect(rows)
         if detected is not None and detected[0].encoding == encoding:
             return rows, detected[0], detected[1]
@@ -454,10 +270,39 @@ def _fallback_encoding(
 
 # --- reading a row ------------------------------------------------------------------------------
 
-_AMOUNT: Final = re.compile(
-    r"^(?P<sign>[+-])?\s*(?P<symbol>£)?\s*(?P<sign2>[+-])?\s*"
-    r"(?P<int>\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(?P<frac>\d{1,15}))?$"
+
+def _amount_pattern(mark: str) -> re.Pattern[str]:
+    group, mark = re.escape("," if mark == "." else "."), re.escape(mark)
+    return re.compile(
+        r"^(?P<sign>[+-])?\s*(?P<symbol>£)?\s*(?P<sign2>[+-])?\s*"
+        rf"(?P<int>\d{{1,3}}(?:{group}\d{{3}})+|\d{{1,15}})(?:{mark}(?P<frac>\d{{1,15}}))?$"
+    )
+
+
+_AMOUNT: Final = {".": _amount_pattern("."), ",": _amount_pattern(",")}
+#: The common case, read straight into pence: at most 13 digits before the mark (under
+#: MAX_AMOUNT) and exactly two after it. Anything else takes the general path.
+_PLAIN_AMOUNT: Final = {
+    mark: re.compile(rf"(-?)([0-9]{{1,13}}){re.escape(mark)}([0-9]{{2}})") for mark in ".,"
+}
+#: The fields a CSV line sets (pydantic's ``model_fields_set`` of a validated line).
+_GIVEN: Final = frozenset(
+    {
+        "booking_date",
+        "amount",
+        "direction",
+        "status",
+        "description",
+        "counterparty",
+        "transaction_type",
+        "bank_transaction_id",
+        "bank_reference",
+        "running_balance",
+        "source_location",
+    }
 )
+_CREDIT: Final = Direction.CREDIT
+_DEBIT: Final = Direction.DEBIT
 _UK_ACCOUNT_CELL: Final = re.compile(r"^(?P<sort>\d{2}-?\d{2}-?\d{2})[\s-]+(?P<number>\d{6,10})$")
 
 
@@ -469,11 +314,11 @@ class _Columns:
         self.names: dict[int, str] = {}
         self.width = len(header) if header is not None else mapping.column_count or 0
         # Trailing unnamed columns (a header ending in a comma) may be missing from data rows.
-        self.min_width = len(_trimmed(header)) if header is not None else self.width
+        self.min_width = len(trimmed_header(header)) if header is not None else self.width
         self._index: dict[str, int] = {}
         if header is not None:
             for position, name in enumerate(header):
-                self._index.setdefault(_header_key(name), position)
+                self._index.setdefault(header_key(name), position)
                 self.names[position] = name.strip()
 
     def position(self, column: Column) -> int:
@@ -482,10 +327,14 @@ class _Columns:
             if column >= self.width:
                 raise FieldError(f"column {column} is beyond the {self.width} columns of the file")
             return column
-        position = self._index.get(_header_key(column))
+        position = self._index.get(header_key(column))
         if position is None:
             raise FieldError(f"the header has no column {column!r}")
         return position
+
+    def optional(self, column: Column | None) -> int | None:
+        """The position of ``column``, ``None`` when the mapping has no such column."""
+        return None if column is None else self.position(column)
 
     def label(self, column: Column) -> str:
         """How to name ``column`` in an error."""
@@ -493,174 +342,280 @@ class _Columns:
         return repr(self.names.get(position, f"#{position}"))
 
 
-class _Row:
-    """One data row being read, with its line for errors."""
-
-    def __init__(self, columns: _Columns, line: int, cells: list[str], filename: str) -> None:
-        self.columns = columns
-        self.line = line
-        self.cells = cells
-        self.filename = filename
-
-    def text(self, column: Column | None) -> str:
-        """The cleaned text of ``column`` ("" when the mapping has no such column)."""
-        if column is None:
-            return ""
-        position = self.columns.position(column)
-        return _clean(self.cells[position]) if position < len(self.cells) else ""
-
-    def fail(self, column: Column | None, reason: str) -> BankFileError:
-        """The error for a bad value in ``column`` of this row."""
-        where = f"line {self.line}"
-        if column is not None:
-            where += f", column {self.columns.label(column)}"
-        return BankFileError(reason, file=self.filename, location=where)
-
-
 def _decimal(text: str, mapping: CsvMapping, what: str) -> Decimal:
-    match = _AMOUNT.match(text)
+    match = _AMOUNT[mapping.decimal_mark].match(text)
     if match is None or (match["sign"] and match["sign2"]):
         raise FieldError(f"{what} {text!r} is not an amount")
-    if "," in match["int"] and not mapping.thousands_separators:
+    group = "," if mapping.decimal_mark == "." else "."
+    if group in match["int"] and not mapping.thousands_separators:
         raise FieldError(f"{what} {text!r} has a thousands separator the mapping does not allow")
     if match["symbol"] and mapping.currency != "GBP":
         raise FieldError(f"{what} {text!r} is in pounds but the account is in {mapping.currency}")
     sign = "-" if "-" in (match["sign"] or "", match["sign2"] or "") else ""
-    return Decimal(f"{sign}{match['int'].replace(',', '')}.{match['frac'] or '0'}")
+    return Decimal(f"{sign}{match['int'].replace(group, '')}.{match['frac'] or '0'}")
 
 
-def _money(row: _Row, column: Column, what: str) -> Money:
-    text = row.text(column)
-    try:
-        return exact_money(_decimal(text, row.columns.mapping, what), row.columns.mapping.currency)
-    except FieldError as exc:
-        raise row.fail(column, str(exc)) from exc
+class _Reader:
+    """A mapping compiled for one file: each column's position found once, not per cell.
 
+    Dates and accounts repeat from line to line, so each distinct cell is read once per file; the
+    caches are exact (each holds a pure function of the cell's text).
+    """
 
-def _date(row: _Row) -> tuple[date | None, EntryStatus]:
-    mapping = row.columns.mapping
-    text = row.text(mapping.date_column)
-    if text.casefold() in {p.casefold() for p in mapping.pending_dates}:
-        return None, EntryStatus.PENDING
-    for date_format in mapping.date_formats:
+    def __init__(self, columns: _Columns, filename: str) -> None:
+        mapping = self.mapping = columns.mapping
+        self.columns = columns
+        self.filename = filename
+        self.width = columns.width
+        self.date_at = columns.position(mapping.date_column)
+        self.amount_at = columns.optional(mapping.amount_column)
+        self.debit_at = columns.optional(mapping.debit_column)
+        self.credit_at = columns.optional(mapping.credit_column)
+        self.flag_at = columns.optional(mapping.credit_flag_column)
+        self.balance_at = columns.optional(mapping.balance_column)
+        self.currency_at = columns.optional(mapping.currency_column)
+        self.account_at = columns.optional(mapping.account_column)
+        self.sort_code_at = columns.optional(mapping.sort_code_column)
+        self.description_at = [columns.position(c) for c in mapping.description_columns]
+        self.pending = {p.casefold() for p in mapping.pending_dates}
+        self.credit_flags = {f.casefold() for f in mapping.credit_flags}
+        self.debit_flags = {f.casefold() for f in mapping.debit_flags}
+        self.ignored = [re.compile(p) for p in mapping.ignore_rows_matching]
+        self.plain = _PLAIN_AMOUNT[mapping.decimal_mark]
+        self.dates: dict[str, tuple[date | None, EntryStatus]] = {}
+        self.accounts: dict[tuple[str, str], str | None] = {}
+        self.tidied: dict[str, str] = {}
+        self.texts_at = (
+            columns.optional(mapping.counterparty_column),
+            columns.optional(mapping.type_column),
+            columns.optional(mapping.id_column),
+            columns.optional(mapping.reference_column),
+        )
+        self.account_read = self.account_at is not None or self.sort_code_at is not None
+        self.currency = mapping.currency
+        self.credit_positive = mapping.amount_sign is AmountSign.CREDIT_POSITIVE
+        # A signed amount without a flag column: the common case read inline by read().
+        self.signed_at = self.amount_at if self.flag_at is None else None
+
+    def is_ignored(self, cells: list[str]) -> bool:
+        """Whether the mapping says to pass over this row (a footer, a summary line)."""
+        first = _clean(cells[0]) if cells else ""
+        if any(first.startswith(prefix) for prefix in self.mapping.ignore_rows_starting_with):
+            return True
+        record = self.mapping.delimiter.join(cells)
+        return any(pattern.search(record) for pattern in self.ignored)
+
+    def read(self, line: int, cells: list[str]) -> tuple[str | None, BankTransaction | None]:
+        """The row's account, and its transaction (``None`` when it moves no money)."""
+        # The hot loop of an import: written for speed, each shortcut exact (see _money).
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        account = self._account(cells) if self.account_read else self.mapping.account_id
+        text = _clean(cells[self.date_at])
+        known = self.dates.get(text)
+        if known is None:
+            known = self.dates[text] = self._date(line, text)
+        amount: tuple[Money, Direction] | None
+        if self.signed_at is not None:
+            plain = self.plain.fullmatch(_clean(cells[self.signed_at]))
+            if plain is None:
+                amount = self._amount(line, cells)
+            elif pence := int(plain[2]) * 100 + int(plain[3]):
+                credit = (not plain[1]) == self.credit_positive
+                amount = Money(pence, self.currency), _CREDIT if credit else _DEBIT
+            else:
+                amount = None
+        else:
+            amount = self._amount(line, cells)
+        if self.currency_at is not None:
+            self._check_currency(line, cells[self.currency_at])
+        balance = None
+        if self.balance_at is not None:
+            text = _clean(cells[self.balance_at])
+            if text:
+                balance = self._money(line, self.mapping.balance_column, text, "balance")
+        if amount is None:
+            return account, None
+        return account, self._transaction(line, known, amount, balance, cells)
+
+    def _transaction(
+        self,
+        line: int,
+        known: tuple[date | None, EntryStatus],
+        amount: tuple[Money, Direction],
+        balance: Money | None,
+        cells: list[str],
+    ) -> BankTransaction:
+        location = f"line {line}"
+        (booking_date, status), (money, direction) = known, amount
+        description = " ".join([_clean(cells[at]) for at in self.description_at])
+        texts = [None if at is None else _clean(cells[at]) for at in self.texts_at]
+        # The checks of the model's validators that do not hold by construction (the amount is
+        # a Money in the mapping's currency, like the balance; a booked line's date came from
+        # strptime). Anything else is pydantic's to judge, with its own message.
+        dateless = booking_date is None and status is EntryStatus.BOOKED
+        if not FAST_TRANSACTIONS or not money.is_positive() or dateless:
+            return build_transaction(
+                self.filename,
+                location,
+                booking_date=booking_date,
+                amount=money,
+                direction=direction,
+                status=status,
+                description=description,
+                counterparty=texts[0] or "",
+                transaction_type=texts[1] or "",
+                bank_transaction_id=texts[2] or "",
+                bank_reference=texts[3] or "",
+                running_balance=balance,
+            )
+        tidied = self.tidied
+        tidy = [None if t is None else (tidied.get(t) or self._tidy(t)) or None for t in texts]
+        values = {
+            **TRANSACTION_DEFAULTS,
+            "booking_date": booking_date,
+            "amount": money,
+            "direction": direction,
+            "status": status,
+            "description": tidied.get(description) or self._tidy(description),
+            "counterparty": tidy[0],
+            "transaction_type": tidy[1],
+            "bank_transaction_id": tidy[2],
+            "bank_reference": tidy[3],
+            "running_balance": balance,
+            "source_location": location,
+        }
+        return trusted_transaction(values, _GIVEN)
+
+    def _tidy(self, text: str) -> str:
+        """``normalise_text(text)``, kept: texts repeat from line to line."""
+        tidied = self.tidied[text] = normalise_text(text)
+        return tidied
+
+    @staticmethod
+    def _text(cells: list[str], at: int | None) -> str:
+        return "" if at is None else _clean(cells[at])
+
+    def fail(self, line: int, column: Column | None, reason: str) -> BankFileError:
+        """The error for a bad value in ``column`` of the row at ``line``."""
+        where = f"line {line}"
+        if column is not None:
+            where += f", column {self.columns.label(column)}"
+        return BankFileError(reason, file=self.filename, location=where)
+
+    def _date(self, line: int, text: str) -> tuple[date | None, EntryStatus]:
+        mapping = self.mapping
+        if text.casefold() in self.pending:
+            return None, EntryStatus.PENDING
+        for date_format in mapping.date_formats:
+            try:
+                return datetime.strptime(text, date_format).date(), EntryStatus.BOOKED
+            except ValueError:
+                continue
+        formats = " or ".join(repr(f) for f in mapping.date_formats)
+        raise self.fail(
+            line, mapping.date_column, f"{text!r} is not a date in the format {formats}"
+        )
+
+    def _money(self, line: int, column: Column | None, text: str, what: str) -> Money:
+        plain = self.plain.fullmatch(text)
+        if plain is not None:
+            pence = int(plain[2]) * 100 + int(plain[3])
+            return Money(-pence if plain[1] else pence, self.mapping.currency)
         try:
-            return datetime.strptime(text, date_format).date(), EntryStatus.BOOKED
-        except ValueError:
-            continue
-    formats = " or ".join(repr(f) for f in mapping.date_formats)
-    raise row.fail(mapping.date_column, f"{text!r} is not a date in the format {formats}")
+            return exact_money(_decimal(text, self.mapping, what), self.mapping.currency)
+        except FieldError as exc:
+            raise self.fail(line, column, str(exc)) from exc
 
+    def _amount(self, line: int, cells: list[str]) -> tuple[Money, Direction] | None:
+        """The unsigned amount and direction, or ``None`` for a zero-amount row."""
+        mapping = self.mapping
+        if self.amount_at is not None:
+            return self._signed_amount(line, cells)
+        assert self.debit_at is not None  # validated by CsvMapping
+        assert self.credit_at is not None
+        debit_text, credit_text = _clean(cells[self.debit_at]), _clean(cells[self.credit_at])
+        debit = self._split_amount(line, mapping.debit_column, debit_text)
+        credit = self._split_amount(line, mapping.credit_column, credit_text)
+        if debit is not None and credit is not None:
+            raise self.fail(line, None, "both the debit and the credit column have an amount")
+        if debit is None and credit is None:
+            if debit_text or credit_text:
+                return None  # written as zero
+            raise self.fail(line, None, "neither the debit nor the credit column has an amount")
+        if debit is not None:
+            return debit, Direction.DEBIT
+        assert credit is not None
+        return credit, Direction.CREDIT
 
-def _amount(row: _Row) -> tuple[Money, Direction] | None:
-    """The unsigned amount and direction, or ``None`` for a zero-amount row."""
-    mapping = row.columns.mapping
-    if mapping.amount_column is not None:
-        return _signed_amount(row, mapping.amount_column)
-    assert mapping.debit_column is not None  # validated by CsvMapping
-    assert mapping.credit_column is not None
-    debit = _split_amount(row, mapping.debit_column)
-    credit = _split_amount(row, mapping.credit_column)
-    if debit is not None and credit is not None:
-        raise row.fail(None, "both the debit and the credit column have an amount")
-    if debit is None and credit is None:
-        if row.text(mapping.debit_column) or row.text(mapping.credit_column):
-            return None  # written as zero
-        raise row.fail(None, "neither the debit nor the credit column has an amount")
-    if debit is not None:
-        return debit, Direction.DEBIT
-    assert credit is not None
-    return credit, Direction.CREDIT
+    def _split_amount(self, line: int, column: Column | None, text: str) -> Money | None:
+        if not text:
+            return None
+        money = self._money(line, column, text, "amount")
+        if money.is_negative():
+            raise self.fail(
+                line, column, "a negative amount in a debit or credit column is ambiguous"
+            )
+        return None if money.is_zero() else money
 
+    def _signed_amount(self, line: int, cells: list[str]) -> tuple[Money, Direction] | None:
+        mapping = self.mapping
+        assert self.amount_at is not None
+        text = _clean(cells[self.amount_at])
+        if not text:
+            raise self.fail(line, mapping.amount_column, "the amount is empty")
+        money = self._money(line, mapping.amount_column, text, "amount")
+        if money.is_zero():
+            return None
+        if self.flag_at is not None:
+            return self._flagged(line, money, _clean(cells[self.flag_at]))
+        credit_positive = mapping.amount_sign is AmountSign.CREDIT_POSITIVE
+        is_credit = money.is_positive() == credit_positive
+        return abs(money), Direction.CREDIT if is_credit else Direction.DEBIT
 
-def _split_amount(row: _Row, column: Column) -> Money | None:
-    if not row.text(column):
-        return None
-    money = _money(row, column, "amount")
-    if money.is_negative():
-        raise row.fail(column, "a negative amount in a debit or credit column is ambiguous")
-    return None if money.is_zero() else money
+    def _flagged(self, line: int, money: Money, flag: str) -> tuple[Money, Direction]:
+        mapping = self.mapping
+        if money.is_negative():
+            raise self.fail(
+                line, mapping.amount_column, "a negative amount next to a credit flag is ambiguous"
+            )
+        folded = flag.casefold()
+        if not flag or folded in self.debit_flags:
+            return money, Direction.DEBIT
+        if folded in self.credit_flags:
+            return money, Direction.CREDIT
+        reason = f"{flag!r} is not a credit flag ({', '.join(mapping.credit_flags)})"
+        if mapping.debit_flags:
+            reason += f" nor a debit flag ({', '.join(mapping.debit_flags)})"
+        raise self.fail(line, mapping.credit_flag_column, reason)
 
+    def _account(self, cells: list[str]) -> str | None:
+        if self.account_at is None and self.sort_code_at is None:
+            return self.mapping.account_id
+        number = self._text(cells, self.account_at)
+        sort_code = self._text(cells, self.sort_code_at)
+        known = self.accounts.get((sort_code, number), "")
+        if known == "":
+            known = self.accounts[sort_code, number] = self._new_account(sort_code, number)
+        return known
 
-def _signed_amount(row: _Row, column: Column) -> tuple[Money, Direction] | None:
-    mapping = row.columns.mapping
-    if not row.text(column):
-        raise row.fail(column, "the amount is empty")
-    money = _money(row, column, "amount")
-    if money.is_zero():
-        return None
-    if mapping.credit_flag_column is not None:
-        return _flagged(row, money)
-    credit_positive = mapping.amount_sign is AmountSign.CREDIT_POSITIVE
-    is_credit = money.is_positive() == credit_positive
-    return abs(money), Direction.CREDIT if is_credit else Direction.DEBIT
+    def _new_account(self, sort_code: str, number: str) -> str | None:
+        if self.sort_code_at is not None:
+            return uk_account(sort_code, number) or None
+        match = _UK_ACCOUNT_CELL.match(number)
+        if match:
+            return uk_account(match["sort"], match["number"])
+        return number or None
 
-
-def _flagged(row: _Row, money: Money) -> tuple[Money, Direction]:
-    mapping = row.columns.mapping
-    flag_column = mapping.credit_flag_column
-    if money.is_negative():
-        raise row.fail(
-            mapping.amount_column, "a negative amount next to a credit flag is ambiguous"
-        )
-    flag = row.text(flag_column)
-    if not flag:
-        return money, Direction.DEBIT
-    if flag.casefold() in {f.casefold() for f in mapping.credit_flags}:
-        return money, Direction.CREDIT
-    raise row.fail(
-        flag_column, f"{flag!r} is not a credit flag ({', '.join(mapping.credit_flags)})"
-    )
-
-
-def _account(row: _Row) -> str | None:
-    mapping = row.columns.mapping
-    number = row.text(mapping.account_column)
-    if mapping.sort_code_column is not None:
-        return uk_account(row.text(mapping.sort_code_column), number) or None
-    match = _UK_ACCOUNT_CELL.match(number)
-    if match:
-        return uk_account(match["sort"], match["number"])
-    return number or None
-
-
-def _check_currency(row: _Row) -> None:
-    mapping = row.columns.mapping
-    if mapping.currency_column is None:
-        return
-    currency = row.text(mapping.currency_column).upper()
-    if currency != mapping.currency:
-        raise row.fail(
-            mapping.currency_column, f"currency {currency!r} differs from {mapping.currency}"
-        )
-
-
-def _transaction(row: _Row) -> BankTransaction | None:
-    """The row as a transaction, or ``None`` when it moves no money."""
-    mapping = row.columns.mapping
-    booking_date, status = _date(row)
-    amount = _amount(row)
-    _check_currency(row)
-    balance = None
-    if mapping.balance_column is not None and row.text(mapping.balance_column):
-        balance = _money(row, mapping.balance_column, "balance")
-    if amount is None:
-        return None
-    money, direction = amount
-    description = " ".join(row.text(c) for c in mapping.description_columns)
-    return build_transaction(
-        row.filename,
-        f"line {row.line}",
-        booking_date=booking_date,
-        amount=money,
-        direction=direction,
-        status=status,
-        description=description,
-        counterparty=row.text(mapping.counterparty_column),
-        transaction_type=row.text(mapping.type_column),
-        bank_transaction_id=row.text(mapping.id_column),
-        bank_reference=row.text(mapping.reference_column),
-        running_balance=balance,
-    )
+    def _check_currency(self, line: int, cell: str) -> None:
+        mapping = self.mapping
+        currency = _clean(cell).upper()
+        if currency != mapping.currency:
+            raise self.fail(
+                line,
+                mapping.currency_column,
+                f"currency {currency!r} differs from {mapping.currency}",
+            )
 
 
 # --- the file -----------------------------------------------------------------------------------
@@ -677,50 +632,66 @@ def parse_csv(
     """
     check_size(data, filename)
     rows, chosen, header_index = _decode_and_choose(data, filename, mapping)
-    header = rows[header_index][1] if header_index is not None else None
+    head = rows.first((header_index or 0) + 1)
+    header = head[header_index][1] if header_index is not None else None
     columns = _Columns(chosen, header)
-    try:
-        for column in chosen.columns():
-            columns.position(column)
-    except FieldError as exc:
-        refuse(filename, str(exc), location=f"line {rows[header_index or 0][0]}")
-    first_data = (header_index + 1) if header_index is not None else (chosen.skip_lines or 0)
-    return _statements(rows[first_data:], columns, filename)
-
-
-def _statements(rows: list[Row], columns: _Columns, filename: str) -> list[BankStatement]:
-    groups: dict[str | None, tuple[list[BankTransaction], list[SkippedEntry]]] = {}
-    for line, cells in rows:
-        if _is_blank(cells) or _is_footer(cells, columns.mapping):
-            continue
-        _check_width(line, cells, columns, filename)
-        row = _Row(columns, line, cells, filename)
+    for column in chosen.columns():
         try:
-            account = _account(row)
-            transaction = _transaction(row)
+            columns.position(column)
+        except FieldError as exc:
+            _refuse_column(columns, column, exc, f"line {head[header_index or 0][0]}", filename)
+    first_data = (header_index + 1) if header_index is not None else (chosen.skip_lines or 0)
+    return _statements(rows.after(first_data), _Reader(columns, filename), filename)
+
+
+def _refuse_column(
+    columns: _Columns, column: Column, exc: FieldError, location: str, filename: str
+) -> None:
+    mapping = columns.mapping
+    if mapping.rules_file is None:
+        refuse(filename, str(exc), location=location)
+    source = mapping.column_source(column)
+    if isinstance(column, int):
+        reason = f"{source} is column {column + 1}, beyond the {columns.width} columns of the file"
+        fix = f"correct {source}: columns are counted from 1"
+    else:
+        names = ", ".join(repr(name) for name in columns.names.values())
+        reason = f"{exc} (named by {source}); the header row has {names}"
+        fix = _column_fix(mapping)
+        if mapping.skip_lines is not None:
+            fix += "; skip counts the lines before the header row, not the header itself"
+    refuse(filename, reason, location=location, fix=fix)
+
+
+def _statements(rows: Iterator[Row], reader: _Reader, filename: str) -> list[BankStatement]:
+    groups: dict[str | None, tuple[list[BankTransaction], list[SkippedEntry]]] = {}
+    mapping, columns = reader.mapping, reader.columns
+    ignoring = bool(mapping.ignore_rows_starting_with or mapping.ignore_rows_matching)
+    for line, cells in rows:
+        if _is_blank(cells) or (ignoring and reader.is_ignored(cells)):
+            continue
+        if not columns.min_width <= len(cells) <= columns.width:
+            _refuse_width(line, cells, columns, filename)
+        try:
+            account, transaction = reader.read(line, cells)
         except FieldError as exc:
             raise BankFileError(str(exc), file=filename, location=f"line {line}") from exc
-        transactions, skipped = groups.setdefault(account, ([], []))
+        group = groups.get(account)
+        if group is None:
+            group = groups[account] = ([], [])
         if transaction is None:
-            skipped.append(SkippedEntry(location=f"line {line}", reason="the amount is zero"))
+            group[1].append(SkippedEntry(location=f"line {line}", reason="the amount is zero"))
         else:
-            transactions.append(transaction)
+            group[0].append(transaction)
     if not groups:
         groups[None] = ([], [])
     return [
-        _statement(account, transactions, skipped, columns.mapping, filename)
+        _statement(account, transactions, skipped, mapping, filename)
         for account, (transactions, skipped) in groups.items()
     ]
 
 
-def _is_footer(cells: list[str], mapping: CsvMapping) -> bool:
-    first = _clean(cells[0]) if cells else ""
-    return any(first.startswith(prefix) for prefix in mapping.ignore_rows_starting_with)
-
-
-def _check_width(line: int, cells: list[str], columns: _Columns, filename: str) -> None:
-    if columns.min_width <= len(cells) <= columns.width:
-        return
+def _refuse_width(line: int, cells: list[str], columns: _Columns, filename: str) -> None:
     expected = (
         f"{columns.width}"
         if columns.min_width == columns.width

@@ -79,6 +79,75 @@ def build_transaction(filename: str, location: str, **fields: Any) -> BankTransa
         refuse(filename, _first_error(exc), location=location)
 
 
+#: The validators of :class:`BankTransaction`, as (name, fields, mode), whose checks a parser
+#: using :func:`trusted_transaction` repeats. When the model's differ (someone added or changed
+#: one), :data:`FAST_TRANSACTIONS` is false and parsers validate every line with pydantic:
+#: slower, never wrong. tests/bankfeeds/test_csv_rules.py checks that both paths agree.
+_REPEATED_VALIDATORS: Final = frozenset(
+    {
+        ("_tidy_description", ("description",), "before"),
+        (
+            "_blank_is_none",
+            (
+                "counterparty",
+                "transaction_type",
+                "bank_transaction_id",
+                "bank_reference",
+                "end_to_end_id",
+            ),
+            "before",
+        ),
+        ("_amount_above_zero", ("amount",), "after"),
+        ("_consistent", (), "after"),
+    }
+)
+#: The field constraints a parser's values could break (the defaults satisfy the others).
+_CONSTRAINED: Final = {"source_location": "[MinLen(min_length=1)]"}
+
+
+def _model_is_as_repeated() -> bool:
+    decorators = BankTransaction.__pydantic_decorators__
+    found = {(n, tuple(d.info.fields), d.info.mode) for n, d in decorators.field_validators.items()}
+    found |= {(n, (), d.info.mode) for n, d in decorators.model_validators.items()}
+    if decorators.validators or decorators.root_validators or found != _REPEATED_VALIDATORS:
+        return False
+    fields = BankTransaction.model_fields
+    constrained = {n: repr(f.metadata) for n, f in fields.items() if f.metadata}
+    return all(constrained.get(name) == rule for name, rule in _CONSTRAINED.items())
+
+
+FAST_TRANSACTIONS: Final = _model_is_as_repeated()
+"""Whether a parser may build lines with :func:`trusted_transaction` (the model's checks are
+the ones it repeats)."""
+
+TRANSACTION_DEFAULTS: Final = {
+    name: None if info.is_required() else info.get_default(call_default_factory=True)
+    for name, info in BankTransaction.model_fields.items()
+}
+"""Every field of :class:`BankTransaction` in the model's order, with its default (``None`` for a
+required field): ``{**TRANSACTION_DEFAULTS, ...}`` starts the values of
+:func:`trusted_transaction`."""
+
+
+def trusted_transaction(values: dict[str, Any], given: frozenset[str]) -> BankTransaction:
+    """A :class:`BankTransaction` from values already checked, without pydantic's per-line cost.
+
+    ``values`` holds every field (start from :data:`TRANSACTION_DEFAULTS`), each already as the
+    model's validators would leave it: text through
+    :func:`~dpledger.adapters.bankfeeds.model.normalise_text`, blank optional text ``None``, an
+    amount above zero, a booking date for a booked line, one currency. ``given`` names the fields
+    the parser set (pydantic's ``model_fields_set``). Use it only while
+    :data:`FAST_TRANSACTIONS` is true, and fall back to :func:`build_transaction` for anything
+    the parser has not checked itself; the object is what ``model_construct`` would build.
+    """
+    transaction = BankTransaction.__new__(BankTransaction)
+    object.__setattr__(transaction, "__dict__", values)
+    object.__setattr__(transaction, "__pydantic_fields_set__", set(given))
+    object.__setattr__(transaction, "__pydantic_extra__", None)
+    object.__setattr__(transaction, "__pydantic_private__", None)
+    return transaction
+
+
 def build_statement(filename: str, location: str | None = None, **fields: Any) -> BankStatement:
     """A validated :class:`BankStatement`, or :class:`BankFileError` naming the problem."""
     try:
