@@ -42,6 +42,7 @@ from dpledger.domain.payroll import (
     RecordWageRun,
     RegisterPersonalAssistant,
 )
+from dpledger.domain.remittances import PayRemittance
 from dpledger.domain.surplus import (
     DemandRecoupment,
     RepayRecoupment,
@@ -80,6 +81,7 @@ __all__ = [
     "PayInvoice",
     "PayNetWages",
     "PayPension",
+    "PayRemittance",
     "ReceiveContribution",
     "ReceiveCouncilPayment",
     "ReceiveCreditNote",

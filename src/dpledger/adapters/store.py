@@ -147,6 +147,9 @@ class RecordAsDict(Transcoding):
         self._fields = tuple(f.name for f in dataclasses.fields(record_class))
 
     def encode(self, obj: Any) -> dict[str, Any]:
+        stored = getattr(obj, "stored_fields", None)
+        if stored is not None:  # fields added later are written only when set (AccountPolicy)
+            return dict(stored())
         return {name: getattr(obj, name) for name in self._fields}
 
     def decode(self, data: dict[str, Any]) -> Any:

@@ -4,6 +4,8 @@ one path for the typed API and the data API."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from dpledger.application.arguments import DateLike, HoursLike, MoneyLike, names_account
 from dpledger.application.base import Executes
 from dpledger.application.session import Receipt
@@ -31,6 +33,7 @@ from dpledger.domain.payroll import (
     RecordWageRun,
     RegisterPersonalAssistant,
 )
+from dpledger.domain.remittances import PayRemittance
 
 
 class MoneyMethods(Executes):
@@ -289,6 +292,33 @@ class MoneyMethods(Executes):
                 agency_id=agency_id,
                 invoice_number=invoice_number,
                 amount=amount,
+                bank_reference=bank_reference,
+                effective_date=effective_date,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @names_account
+    def pay_remittance(
+        self,
+        account_id: str,
+        *,
+        agency_id: str,
+        payments: Mapping[str, MoneyLike] | Sequence[tuple[str, MoneyLike]],
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Pay several approved invoices of one agency in one bank payment (a remittance):
+        ``payments`` gives what is paid on each, ``{"INV-1": "100.00", "INV-2": "40.00"}``.
+        One event, one bank movement of the total; each part follows ``pay_invoice``'s rules."""
+        return self.execute(
+            PayRemittance.build(
+                account_id=account_id,
+                agency_id=agency_id,
+                payments=payments,
                 bank_reference=bank_reference,
                 effective_date=effective_date,
                 actor=actor,

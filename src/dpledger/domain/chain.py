@@ -62,6 +62,9 @@ def canonical(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        stored = getattr(value, "stored_fields", None)
+        if stored is not None:  # fields added later count only when set (AccountPolicy)
+            return {name: canonical(field) for name, field in stored().items()}
         return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}

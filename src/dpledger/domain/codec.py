@@ -75,6 +75,8 @@ def encoder(hint: Any) -> Encode:
         names = [f.name for f in dataclasses.fields(hint)]
         hints = typing.get_type_hints(hint, include_extras=True)
         parts = [(n, encoder(hints[n])) for n in names]
+        if hasattr(hint, "stored_fields"):
+            return lambda v: _trailing_unset_dropped(v, parts)
         return lambda v: [fn(getattr(v, n)) for n, fn in parts]
     raise TypeError(f"no plain-data encoding for {hint!r}")
 
@@ -114,13 +116,28 @@ def decoder(hint: Any) -> Decode:
         parts = [decoder(hints[f.name]) for f in fields]
         cls: Any = hint
 
+        # A record with fields added later (AccountPolicy) may be stored without them.
+        shortest = len([f for f in fields if f.default is dataclasses.MISSING])
+        if not hasattr(hint, "stored_fields"):
+            shortest = len(parts)
+
         def build(v: list[Any]) -> Any:
-            if len(v) != len(parts):
+            if not shortest <= len(v) <= len(parts):
                 raise ValueError(f"{cls.__name__} has {len(parts)} fields, not {len(v)}")
-            return cls(*[fn(x) for fn, x in zip(parts, v, strict=True)])
+            return cls(*[fn(x) for fn, x in zip(parts[: len(v)], v, strict=True)])
 
         return build
     raise TypeError(f"no plain-data decoding for {hint!r}")
+
+
+def _trailing_unset_dropped(value: Any, parts: list[tuple[str, Encode]]) -> list[Any]:
+    """A record's fields in order, without the trailing ones its ``stored_fields`` leaves out
+    (fields added later, at their defaults), so it encodes as it did before they existed."""
+    stored = value.stored_fields()
+    kept = len(parts)
+    while kept and parts[kept - 1][0] not in stored:
+        kept -= 1
+    return [fn(getattr(value, name)) for name, fn in parts[:kept]]
 
 
 def _same(value: Any) -> Any:

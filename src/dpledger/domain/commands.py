@@ -161,7 +161,7 @@ def _canonical(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, AccountPolicy):
-        return {f: getattr(value, f) for f in value.__dataclass_fields__}
+        return value.stored_fields()
     raise TypeError(f"cannot digest {type(value).__name__}")
 
 

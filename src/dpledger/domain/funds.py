@@ -371,6 +371,7 @@ class ReceiveCouncilPayment(Command):
     """A council Direct Payment arrived in the bank, optionally for a stated period."""
 
     method: ClassVar[str] = "receive_council_payment"
+    raises_alerts: ClassVar[bool] = True  # another amount than due; a missing one now past
     amount: Amount
     period_start: Day | None = None
     period_end: Day | None = None
@@ -438,6 +439,7 @@ class ReceiveContribution(Command):
     """The person's assessed contribution arrived in the bank."""
 
     method: ClassVar[str] = "receive_contribution"
+    raises_alerts: ClassVar[bool] = True  # a contribution missing now past its margin
     amount: Amount
     bank_reference: Reference | None = None
 

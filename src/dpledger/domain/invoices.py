@@ -589,7 +589,7 @@ class InvoicePaid(AccountEvent):
 
     def evolve(self, account: ManagedAccount) -> None:
         """Paid in part, or in full (settled)."""
-        _settle(account, self.agency_id, self.invoice_number, paid=self.amount)
+        settle_invoice(account, self.agency_id, self.invoice_number, paid=self.amount)
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
@@ -597,7 +597,7 @@ class InvoicePaid(AccountEvent):
         return _invoice_text(details, "paid")
 
 
-def _settle(
+def settle_invoice(
     account: ManagedAccount,
     agency_id: str,
     number: str,
@@ -605,6 +605,8 @@ def _settle(
     paid: Money = NOTHING,
     credited: Money = NOTHING,
 ) -> None:
+    """Add ``paid`` and ``credited`` to an invoice (negative: take off); fully covered, it is
+    settled (paid), else owed again."""
     book = account.invoicing
     invoice = book.invoices[invoice_key(agency_id, number)]
     paid, credited = invoice.paid + paid, invoice.credited + credited
@@ -672,7 +674,9 @@ def _can_uncredit(account: ManagedAccount, target: Any) -> None:
 
 
 def _uncredit(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
-    _settle(account, fields["agency_id"], fields["invoice_number"], credited=-fields["amount"])
+    settle_invoice(
+        account, fields["agency_id"], fields["invoice_number"], credited=-fields["amount"]
+    )
 
 
 class CreditNoteReceived(AccountEvent):
@@ -692,7 +696,7 @@ class CreditNoteReceived(AccountEvent):
 
     def evolve(self, account: ManagedAccount) -> None:
         """Less is owed on the invoice; fully credited and paid, it is settled."""
-        _settle(account, self.agency_id, self.invoice_number, credited=self.amount)
+        settle_invoice(account, self.agency_id, self.invoice_number, credited=self.amount)
 
     def claims(self) -> dict[str, str | None]:
         """Its number, besides its command's key."""

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from typing import Any
 
 import pydantic
 
@@ -61,6 +62,10 @@ class AccountPolicy:
     (people pay at least every 4 weeks: Gloucestershire)."""
     missing_payment_margin_days: int = 5
     """An expected payment is missing once this many days pass after its due date."""
+    match_tolerance_pence: int = 0
+    """How far (in pence) a bank line may be from an expected council payment, contribution or
+    liability and still be matched to it, the reason stating the difference (0: exact amounts
+    only; at most :data:`MAX_MATCH_TOLERANCE_PENCE`). The bank's amount is what is recorded."""
 
     def __post_init__(self) -> None:
         _range("contingency_weeks", self.contingency_weeks, 0, 26)
@@ -69,6 +74,7 @@ class AccountPolicy:
         _range("low_balance_weeks", self.low_balance_weeks, 0, 26)
         _range("contribution_shortfall_weeks", self.contribution_shortfall_weeks, 0, 26)
         _range("missing_payment_margin_days", self.missing_payment_margin_days, 0, 60)
+        _range("match_tolerance_pence", self.match_tolerance_pence, 0, MAX_MATCH_TOLERANCE_PENCE)
         if not isinstance(self.payment_basis, PaymentBasis):
             raise ValidationError("must be 'net' or 'gross'", field="policy.payment_basis")
         if not isinstance(self.frequency, PaymentFrequency):
@@ -78,16 +84,45 @@ class AccountPolicy:
         """The balance the account may keep: contingency weeks of the gross weekly budget."""
         return weekly_gross * self.contingency_weeks
 
+    @property
+    def match_tolerance(self) -> Money:
+        """:attr:`match_tolerance_pence` as money."""
+        return Money(self.match_tolerance_pence)
+
+    def stored_fields(self) -> dict[str, Any]:
+        """The fields as stored and digested: a field of :data:`LATER_FIELDS` only when it is
+        set to something other than the default an older record means, so a policy stored
+        before the field existed encodes (and digests) byte for byte as it did."""
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in LATER_FIELDS or getattr(self, name) != LATER_FIELDS[name]
+        }
+
+
+MAX_MATCH_TOLERANCE_PENCE = 10_000
+"""The most a council may let a bank line differ from what is expected: £100.00."""
+
+LATER_FIELDS: dict[str, object] = {"match_tolerance_pence": 0}
+"""Policy fields added after policies were first stored, with the value a record without them
+means. The encoders (event store, chain digest, command digest, snapshots) write them only when
+set otherwise (:meth:`AccountPolicy.stored_fields`)."""
+
 
 def _range(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValidationError(
             f"must be a whole number from {low} to {high}, got {value!r}",
             field=f"policy.{name}",
-            fix="the regulations cap reviews at 6 months (first) and 12 months (then)"
-            if "review" in name
-            else "",
+            fix=_FIXES.get(name.split("_")[0], ""),
         )
+
+
+_FIXES = {
+    "first": "the regulations cap reviews at 6 months (first) and 12 months (then)",
+    "review": "the regulations cap reviews at 6 months (first) and 12 months (then)",
+    "match": "the tolerance is in pence (5 is 5p); 0 matches exact amounts only",
+}
 
 
 def to_policy(value: object) -> AccountPolicy:

@@ -1,33 +1,51 @@
-"""Bank reconciliation rules: what a booked bank line is, and which expected payments are missing.
+"""Bank reconciliation rules: what a booked bank line is, as a person reconciling it would read it.
 
 Pure functions of a :class:`~dpledger.domain.account.ManagedAccount`'s state (and its
 :class:`~dpledger.domain.bank.BankAccount`'s): no I/O, nothing recorded here. :func:`match_line`
 decides what one booked bank line is and says why, in words an auditor can read; the bank import
-then runs the command that match stands for, the one a hand entry would run.
-:func:`payment_schedule` works out the council payments and contributions an account should
-receive, and :func:`missing_payments` those that never arrived.
+then runs the command that match stands for, the one a hand entry would run, always for the
+bank's amount (never the amount expected). The schedule (what should arrive, what is missing,
+and the alerts when a council payment differs or an expected payment is missing) is in
+:mod:`~dpledger.domain.schedule`, re-exported here.
 
-The rules, in the order they are tried (see docs/bankfeeds.md):
+The rules, in the order they are tried (see docs/bankfeeds.md). The margin is
+``policy.missing_payment_margin_days``; the tolerance ``policy.match_tolerance_pence`` (0: none).
 
 1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction,
    booked within the recent window of the bank account's latest line); one whose original is not
    found confirms money recorded by hand (rule 2) or is held (unexpected income or outgoing),
    never read as a payment due or owed;
 2. the line **confirms** money already recorded by hand that no bank line has confirmed yet (same
-   amount and direction, dates at most ``policy.missing_payment_margin_days`` apart);
-3. a credit is a **council payment** due (the scheduled amount, within the margin of a due date
-   not yet paid), else a **contribution** (whole weeks of the weekly contribution, or a reference
-   earlier contributions used), else **unexpected income**;
-4. a debit pays an approved **invoice**, **net wages**, **HMRC** or the **pension** when that much
-   is owed (payee or reference in the bank's text decides between candidates), else it is an
-   **unexpected outgoing**.
+   amount and direction, dates within the margin);
+3. a credit is, first match wins: a **council payment** of the scheduled amount for a due date
+   within the margin that no payment settles; a **council payment** of any amount when the
+   bank's text names the council (``terms.council``), for the nearest due date within the margin
+   not paid in full; a **contribution** (whole weeks of the weekly contribution, or a reference
+   earlier contributions used); the **rest of a council payment** (exactly what a due date
+   within the margin still lacks after a part arrived: a council payment in several lines); a
+   council payment, then a contribution, **within the tolerance** of what is due; else
+   **unexpected income**. A council payment of another amount than the schedule's raises the
+   ``council_payment_differs`` alert; one of another amount that nothing names is held, and its
+   due date raises ``expected_payment_missing`` once the margin has passed;
+4. a debit pays what is owed on an approved **invoice**, to a PA (**net wages**), **HMRC** or the
+   **pension**: exactly what is owed (or a wage run's net pay), within the tolerance below it, or
+   **part** of it when the bank's text names the payee (invoice number, agency name or id, PA
+   id, ``HMRC``/``PAYE``, ``pension``/``NEST``) or when it is the only liability owed at least as
+   much; the rest is then owed, and the later line paying it matches exactly, so one payment in
+   several lines is read line by line. A **remittance** pays several approved invoices of one
+   agency in full: those the text names by number, else the agency's oldest, when their
+   outstanding adds up to the amount exactly. Among candidates, the one the text names most
+   wins, then the closest fit (exact, tolerance, named part, part), then rule order (invoice,
+   remittance, wages, HMRC, pension), then the oldest. A debit above what anything is owed is
+   never read as a payment (a payment never exceeds what is owed); it is an **unexpected
+   outgoing**, like any debit nothing explains.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -35,20 +53,39 @@ from typing import TYPE_CHECKING
 from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.funds import movements_near
 from dpledger.domain.money import Money
-from dpledger.domain.policy import PaymentBasis, PaymentFrequency
-from dpledger.domain.records import (
-    BankLineRecord,
-    BankMovement,
-    BudgetAgreement,
-    CouncilPayment,
-    InvoiceStatus,
+from dpledger.domain.policy import PaymentBasis
+from dpledger.domain.records import BankLineRecord, BankMovement, Invoice, InvoiceStatus
+from dpledger.domain.schedule import (
+    ExpectedPayment,
+    MissingPayment,
+    council_allocation,
+    council_received,
+    missing_payments,
+    payment_schedule,
+    schedule_alerts,
 )
-from dpledger.domain.rules import add_months
 from dpledger.domain.window import RECENT_DAYS
 
 if TYPE_CHECKING:  # annotations only
     from dpledger.domain.account import ManagedAccount
     from dpledger.domain.bank import BankAccount
+
+__all__ = [
+    "MAX_CONTRIBUTION_WEEKS",
+    "REVERSAL_WINDOW_DAYS",
+    "BankLine",
+    "ExpectedPayment",
+    "Match",
+    "MatchKind",
+    "MissingPayment",
+    "council_allocation",
+    "council_received",
+    "match_line",
+    "missing_payments",
+    "payment_schedule",
+    "schedule_alerts",
+    "unexpected",
+]
 
 REVERSAL_WINDOW_DAYS = RECENT_DAYS
 """How far back, from the latest booked line, a bank reversal looks for the line it reverses:
@@ -65,9 +102,11 @@ class MatchKind(Enum):
 
     REVERSAL = "reversal"
     CONFIRMS = "confirms"
+    TRANSFER = "transfer"
     COUNCIL_PAYMENT = "council_payment"
     CONTRIBUTION = "contribution"
     INVOICE_PAYMENT = "invoice_payment"
+    REMITTANCE = "remittance"
     NET_WAGES = "net_wages"
     HMRC = "hmrc"
     PENSION = "pension"
@@ -93,6 +132,9 @@ class BankLine:
     end_to_end_id: str | None = None
     is_reversal: bool = False
     location: str = ""
+    earlier_keys: tuple[str, ...] = ()
+    """Keys earlier versions of dpledger gave the same line (looked up so that a line they
+    recorded is not recorded again)."""
 
     @property
     def signed(self) -> Money:
@@ -123,7 +165,8 @@ class BankLine:
 @dataclass(frozen=True, slots=True)
 class Match:
     """What a bank line is, and why. ``version`` is the event it confirms or reverses;
-    ``line_key`` the recorded line a reversal undoes."""
+    ``line_key`` the recorded line a reversal undoes; ``payments`` the (invoice number, amount)
+    pairs a remittance pays (their amounts sum to the line's)."""
 
     kind: MatchKind
     reason: str
@@ -135,30 +178,7 @@ class Match:
     period_start: date | None = None
     period_end: date | None = None
     line_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedPayment:
-    """A payment the account should receive: ``kind`` is ``"council"`` or ``"contribution"``.
-
-    It pays for ``due_date`` to ``period_end``; ``basis`` says how the amount was worked out.
-    """
-
-    kind: str
-    due_date: date
-    period_end: date
-    amount: Money
-    basis: str
-
-
-@dataclass(frozen=True, slots=True)
-class MissingPayment:
-    """An expected payment that had not arrived by its due date plus the policy margin."""
-
-    kind: str
-    due_date: date
-    amount: Money
-    reason: str
+    payments: tuple[tuple[str, Money], ...] = ()
 
 
 def _words(text: str) -> str:
@@ -177,8 +197,8 @@ def match_line(
     has confirmed yet, by version (from the key index: see
     :func:`~dpledger.domain.funds.awaiting_movements`).
 
-    Deterministic: ties are broken by the bank's text, then by date distance, then by the
-    oldest candidate, never by the order lines were imported in.
+    Deterministic: ties are broken by the bank's text, then by how closely the amount fits, then
+    by date distance, then by the oldest candidate, never by the order lines were imported in.
     """
     note = ""
     if line.is_reversal:
@@ -196,10 +216,7 @@ def match_line(
     if line.is_reversal:
         # Money coming back is never a payment due or owed: a person decides what it undoes.
         return unexpected(line, note)
-    if line.credit:
-        found = _council_payment(account, line) or _contribution(account, line)
-    else:
-        found = _liability_payment(account, line)
+    found = _money_in(account, line) if line.credit else _liability_payment(account, line)
     return found if found is not None else unexpected(line, note)
 
 
@@ -224,6 +241,19 @@ def _margin(account: ManagedAccount) -> int:
 
 def _days(a: date, b: date) -> int:
     return abs((a - b).days)
+
+
+def _within(amount: Money, expected: Money, tolerance: Money) -> bool:
+    """Whether ``amount`` differs from ``expected`` by no more than a non-zero ``tolerance``."""
+    return tolerance.is_positive() and abs(amount.pence - expected.pence) <= tolerance.pence
+
+
+def _difference(amount: Money, expected: Money) -> str:
+    """``£1.66 less than`` / ``£0.02 more than`` / ``exactly``: how ``amount`` differs."""
+    gap = amount.pence - expected.pence
+    if gap == 0:
+        return "exactly"
+    return f"{Money(abs(gap))} {'less' if gap < 0 else 'more'} than"
 
 
 def _reversal(account: ManagedAccount, bank: BankAccount, line: BankLine) -> Match | None:
@@ -286,7 +316,39 @@ def _confirms_recorded(
     return Match(MatchKind.CONFIRMS, why, version=chosen.version, matched_type=chosen.event_type)
 
 
-def _council_payment(account: ManagedAccount, line: BankLine) -> Match | None:
+# ---------------------------------------------------------------------- money in
+def _money_in(account: ManagedAccount, line: BankLine) -> Match | None:
+    """A credit: exact fits first (the council's scheduled amount, a council payment the bank's
+    text names, whole weeks of the contribution), then the rest of a council payment paid in
+    parts, then fits within the policy's tolerance."""
+    dues = _council_dues(account, line)
+    return (
+        _council_exact(account, line, dues)
+        or _council_named(account, line, dues)
+        or _contribution(account, line)
+        or _council_rest(account, line, dues)
+        or _council_within(account, line, dues)
+        or _contribution_within(account, line)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A council due date within the margin of a line, and what was received for it so far."""
+
+    due: ExpectedPayment
+    received: Money
+    paid: bool
+    """Whether a recorded payment settles the due date (see :func:`council_allocation`)."""
+
+    @property
+    def remaining(self) -> Money:
+        """What is still due (zero or below: paid in full, or more)."""
+        return self.due.amount - self.received
+
+
+def _council_dues(account: ManagedAccount, line: BankLine) -> list[_Due]:
+    """The council due dates within the margin of ``line``, nearest (then oldest) first."""
     margin = _margin(account)
     since = line.booking_date - timedelta(days=margin + 62)
     dues = [
@@ -294,37 +356,94 @@ def _council_payment(account: ManagedAccount, line: BankLine) -> Match | None:
         for due in payment_schedule(account, line.booking_date + timedelta(days=margin), since)
         if due.kind == "council"
     ]
-    paid = council_allocation(account, dues)
-    candidates = [
-        due
+    received = council_received(account, dues)
+    near = [
+        _Due(due, received.get(due.due_date, Money(0)), due.due_date in received)
         for due in dues
-        if due.due_date not in paid
-        and due.amount == line.amount
-        and _days(due.due_date, line.booking_date) <= margin
+        if _days(due.due_date, line.booking_date) <= margin
     ]
-    if not candidates:
-        return None
-    due = min(candidates, key=lambda d: (_days(d.due_date, line.booking_date), d.due_date))
+    return sorted(near, key=lambda d: (_days(d.due.due_date, line.booking_date), d.due.due_date))
+
+
+def _council_match(account: ManagedAccount, line: BankLine, due: _Due, why: str) -> Match:
+    margin = _margin(account)
+    arrived = _days(due.due.due_date, line.booking_date)
     return Match(
         MatchKind.COUNCIL_PAYMENT,
-        f"council payment due {due.due_date} ({due.basis}); arrived "
-        f"{_days(due.due_date, line.booking_date)} day(s) from its due date (within {margin})",
-        period_start=due.due_date,
-        period_end=due.period_end,
+        f"{why}; arrived {arrived} day(s) from its due date (within {margin})",
+        period_start=due.due.due_date,
+        period_end=due.due.period_end,
     )
 
 
-def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
+def _council_exact(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> Match | None:
+    for due in dues:
+        if not due.paid and due.due.amount == line.amount:
+            why = f"council payment due {due.due.due_date} ({due.due.basis})"
+            return _council_match(account, line, due, why)
+    return None
+
+
+def _council_named(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> Match | None:
+    council = account.terms.council
+    if not line.mentions(council):
+        return None
+    for due in dues:
+        if due.remaining.is_positive():
+            before = f", after {due.received} received before" if due.paid else ""
+            why = (
+                f"the bank's text names the council ({council}): council payment for the "
+                f"period from {due.due.due_date} ({due.due.basis}), {line.amount} is "
+                f"{_difference(line.amount, due.remaining)} the {due.remaining} due{before}"
+            )
+            return _council_match(account, line, due, why)
+    return None
+
+
+def _council_rest(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> Match | None:
+    for due in dues:
+        if due.paid and due.remaining == line.amount:
+            why = (
+                f"the rest of the council payment due {due.due.due_date} ({due.due.basis}): "
+                f"{due.received} was received for it before, {line.amount} makes the "
+                f"{due.due.amount} due"
+            )
+            return _council_match(account, line, due, why)
+    return None
+
+
+def _council_within(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> Match | None:
+    tolerance = account.policy.match_tolerance
+    for due in dues:
+        if due.remaining.is_positive() and _within(line.amount, due.remaining, tolerance):
+            why = (
+                f"council payment due {due.due.due_date} ({due.due.basis}): {line.amount} is "
+                f"{_difference(line.amount, due.remaining)} the {due.remaining} due, within "
+                f"the tolerance of {tolerance}"
+            )
+            return _council_match(account, line, due, why)
+    return None
+
+
+def _weekly_contribution(account: ManagedAccount, line: BankLine) -> tuple[Money, str] | None:
     budget = account.budget_on(line.booking_date)
-    if budget is not None and account.policy.payment_basis is PaymentBasis.NET:
-        weekly = budget.weekly_contribution
-        if weekly.is_positive() and line.amount.pence % weekly.pence == 0:
+    if budget is None or account.policy.payment_basis is not PaymentBasis.NET:
+        return None
+    weekly = budget.weekly_contribution
+    return (weekly, f"budget of {budget.effective_date}") if weekly.is_positive() else None
+
+
+def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
+    found = _weekly_contribution(account, line)
+    if found is not None:
+        weekly, budget = found
+        if line.amount.pence % weekly.pence == 0:
             weeks = line.amount.pence // weekly.pence
             if weeks <= MAX_CONTRIBUTION_WEEKS:
                 return Match(
                     MatchKind.CONTRIBUTION,
                     f"{line.amount} is {weeks} week(s) of the {weekly} weekly contribution "
-                    f"(budget of {budget.effective_date})",
+                    f"({budget})",
                 )
     references = sorted(
         {c.bank_reference for c in account.funds.contribution_records() if c.bank_reference}
@@ -338,237 +457,274 @@ def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
     return None
 
 
+def _contribution_within(account: ManagedAccount, line: BankLine) -> Match | None:
+    found = _weekly_contribution(account, line)
+    tolerance = account.policy.match_tolerance
+    if found is None or not tolerance.is_positive():
+        return None
+    weekly, budget = found
+    fits = [
+        weeks
+        for weeks in range(1, MAX_CONTRIBUTION_WEEKS + 1)
+        if _within(line.amount, weekly * weeks, tolerance)
+    ]
+    if not fits:
+        return None
+    weeks = min(fits, key=lambda w: (abs(line.amount.pence - weekly.pence * w), w))
+    expected = weekly * weeks
+    return Match(
+        MatchKind.CONTRIBUTION,
+        f"{line.amount} is {_difference(line.amount, expected)} {weeks} week(s) of the {weekly} "
+        f"weekly contribution ({expected}, {budget}), within the tolerance of {tolerance}",
+    )
+
+
+# ---------------------------------------------------------------------- money out
 _HMRC_WORDS = ("hmrc", "paye")
 _PENSION_WORDS = ("pension", "nest")
+
+_INVOICE, _REMITTANCE, _WAGES, _HMRC, _PENSION = range(5)
+"""The rule order between candidates that fit alike."""
+
+_EXACT, _WITHIN, _PART_NAMED, _PART_ONLY = range(4)
+"""How a debit fits a liability, best first: exactly what is owed (or a wage run's net pay),
+within the policy's tolerance below it, part of it where the bank's text names the payee, part
+of the only liability that could take it."""
+
+_FIT_WORDS = {
+    _EXACT: "an exact amount",
+    _WITHIN: "an amount within the tolerance",
+    _PART_NAMED: "a part payment the bank's text names",
+    _PART_ONLY: "a part payment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A liability a debit could pay: how many things the bank's text names, how the amount
+    fits, the rule's order (invoice, remittance, wages, HMRC, pension), a tie-break, and the
+    decision."""
+
+    hints: int
+    fit: int
+    rule: int
+    tie: str
+    match: Match
+
+    @property
+    def rank(self) -> tuple[int, int, int, str]:
+        """Best first: most named, closest fit, rule order, tie-break."""
+        return (-self.hints, self.fit, self.rule, self.tie)
+
+
+def _fit(amount: Money, owed: Money, tolerance: Money, named: bool) -> int | None:
+    """How ``amount`` fits ``owed``: exactly, within the tolerance below it, as a part (named or
+    not), or ``None`` when it is more than is owed (a payment is never beyond what is owed)."""
+    if amount == owed:
+        return _EXACT
+    if amount > owed or not amount.is_positive():
+        return None
+    if _within(amount, owed, tolerance):
+        return _WITHIN
+    return _PART_NAMED if named else _PART_ONLY
+
+
+def _fit_words(amount: Money, owed: Money, fit: int, tolerance: Money) -> str:
+    """What the reason adds when the amount is not exactly what is owed."""
+    left = f"{owed - amount} is left owed"
+    if fit == _WITHIN:
+        return (
+            f"; {amount} is {_difference(amount, owed)} the {owed} owed, within the tolerance "
+            f"of {tolerance}, so {left}"
+        )
+    if fit == _PART_NAMED:
+        return f"; a part payment of {amount}, {left}"
+    if fit == _PART_ONLY:
+        return (
+            f"; a part payment of {amount}: the bank's text says wages and nothing else owed "
+            f"could take it, {left}"
+        )
+    return ""
+
+
+_WAGE_WORDS = ("wages", "wage", "salary", "pay")
+"""Words by which a bank line says it pays wages (whole words, case ignored)."""
 
 
 def _liability_payment(account: ManagedAccount, line: BankLine) -> Match | None:
     amount = line.amount
-    # (how many things the bank's text names, rule priority, tie-break, decision)
-    found: list[tuple[int, int, str, Match]] = []
+    tolerance = account.policy.match_tolerance
+    found = [
+        *_invoice_candidates(account, line, tolerance),
+        *_wage_candidates(account, line, tolerance),
+        *_payroll_tax_candidates(account, line, tolerance),
+    ]
+    could_take = len(found)
+    # A part payment the bank's text does not name is read only as a PA's wages, when the text
+    # says wages (a transfer to a PA says so, and dpledger holds no PA's name) and nothing else
+    # owed could take it; any other is left to a person (held): a shop's card payment is not
+    # part of anyone's wages, nor a card fee part of an invoice.
+    wages = any(line.mentions(word) for word in _WAGE_WORDS)
+    found = [
+        c for c in found if c.fit != _PART_ONLY or (could_take == 1 and c.rule == _WAGES and wages)
+    ]
+    found += _remittance_candidates(account, line)
+    if not found:
+        return None
+    found.sort(key=lambda c: c.rank)
+    best = found[0].match
+    if len(found) == 1:
+        return best
+    first, second = found[0], found[1]
+    if first.hints > second.hints:
+        rule = "the bank's text decided"
+    elif first.fit < second.fit:
+        rule = f"{_FIT_WORDS[first.fit]} came first"
+    elif first.rule < second.rule:
+        rule = "chose by rule order (invoice, remittance, wages, HMRC, pension)"
+    else:
+        rule = "chose the oldest"
+    owed = "owed" if all(c.fit == _EXACT for c in found) else "could take"
+    return replace(best, reason=f"{best.reason}; {len(found)} liabilities {owed} {amount}, {rule}")
+
+
+def _invoice_candidates(
+    account: ManagedAccount, line: BankLine, tolerance: Money
+) -> list[_Candidate]:
+    found = []
     for invoice in account.invoicing.invoices.values():
-        if invoice.status is InvoiceStatus.APPROVED and invoice.outstanding == amount:
-            agency = account.invoicing.agencies.get(invoice.agency_id)
-            hints = [
-                what
-                for what, needle in (
-                    ("invoice number", invoice.invoice_number),
-                    ("agency name", agency.name if agency else None),
-                    ("agency id", invoice.agency_id),
-                )
-                if line.mentions(needle)
-            ]
-            why = (
-                f"pays invoice {invoice.invoice_number} from {invoice.agency_id}: "
-                f"{amount} outstanding"
-            )
-            if hints:
-                why += f"; the bank's text names the {' and '.join(hints)}"
-            found.append(
-                (
-                    len(hints),
-                    0,
-                    f"{invoice.received_version:012d}",
-                    Match(
-                        MatchKind.INVOICE_PAYMENT,
-                        why,
-                        agency_id=invoice.agency_id,
-                        invoice_number=invoice.invoice_number,
-                    ),
-                )
-            )
+        if invoice.status is not InvoiceStatus.APPROVED:
+            continue
+        owed = invoice.outstanding
+        hints = _invoice_hints(account, line, invoice.invoice_number, invoice.agency_id)
+        fit = _fit(line.amount, owed, tolerance, bool(hints))
+        if fit is None:
+            continue
+        why = f"pays invoice {invoice.invoice_number} from {invoice.agency_id}: {owed} outstanding"
+        if hints:
+            why += f"; the bank's text names the {' and '.join(hints)}"
+        why += _fit_words(line.amount, owed, fit, tolerance)
+        match = Match(
+            MatchKind.INVOICE_PAYMENT,
+            why,
+            agency_id=invoice.agency_id,
+            invoice_number=invoice.invoice_number,
+        )
+        tie = f"{invoice.received_version:012d}"
+        found.append(_Candidate(len(hints), fit, _INVOICE, tie, match))
+    return found
+
+
+def _invoice_hints(
+    account: ManagedAccount, line: BankLine, number: str | None, agency_id: str
+) -> list[str]:
+    agency = account.invoicing.agencies.get(agency_id)
+    return [
+        what
+        for what, needle in (
+            ("invoice number", number),
+            ("agency name", agency.name if agency else None),
+            ("agency id", agency_id),
+        )
+        if line.mentions(needle)
+    ]
+
+
+def _wage_candidates(account: ManagedAccount, line: BankLine, tolerance: Money) -> list[_Candidate]:
+    amount = line.amount
+    found = []
     for pa in account.payroll.pas.values():
-        runs = [
-            r for r in account.payroll.wage_runs.values() if r.pa_id == pa.pa_id and r.net == amount
-        ]
-        if pa.net_owed >= amount and (pa.net_owed == amount or runs):
-            hinted = line.mentions(pa.pa_id)
-            why = f"net wages owed to {pa.pa_id} ({pa.net_owed} owed"
-            why += f", a wage run's net pay is {amount})" if runs else ")"
-            if hinted:
-                why += f"; the bank's text names {pa.pa_id}"
-            decision = Match(MatchKind.NET_WAGES, why, pa_id=pa.pa_id)
-            found.append((int(hinted), 1, pa.pa_id, decision))
+        hinted = line.mentions(pa.pa_id)
+        fit = _fit(amount, pa.net_owed, tolerance, hinted)
+        if fit is None:
+            continue
+        why = f"net wages owed to {pa.pa_id} ({pa.net_owed} owed"
+        if any(r.pa_id == pa.pa_id and r.net == amount for r in account.payroll.wage_runs.values()):
+            fit = _EXACT  # a wage run's net pay, while more is owed for other runs
+            why += f", a wage run's net pay is {amount})"
+        else:
+            why += ")"
+        if hinted:
+            why += f"; the bank's text names {pa.pa_id}"
+        why += _fit_words(amount, pa.net_owed, fit, tolerance)
+        match = Match(MatchKind.NET_WAGES, why, pa_id=pa.pa_id)
+        found.append(_Candidate(int(hinted), fit, _WAGES, pa.pa_id, match))
+    return found
+
+
+def _payroll_tax_candidates(
+    account: ManagedAccount, line: BankLine, tolerance: Money
+) -> list[_Candidate]:
+    found = []
     for kind, liability, words, payee in (
         (MatchKind.HMRC, LedgerAccount.HMRC_PAYABLE, _HMRC_WORDS, "HMRC"),
         (MatchKind.PENSION, LedgerAccount.PENSION_PAYABLE, _PENSION_WORDS, "the pension provider"),
     ):
         owed = account.owed(liability)
         hinted = any(line.mentions(word) for word in words)
-        if owed >= amount and (owed == amount or hinted):
-            why = f"{owed} is owed to {payee}"
-            why += f"; the bank's text says {payee}" if hinted else f", exactly {amount}"
-            found.append((int(hinted), 2 if kind is MatchKind.HMRC else 3, "", Match(kind, why)))
-    if not found:
-        return None
-    found.sort(key=lambda c: (-c[0], c[1], c[2]))
-    best = found[0]
-    decision = best[3]
-    if len(found) > 1:
-        if best[0] > found[1][0]:
-            rule = "the bank's text decided"
-        elif best[1] < found[1][1]:
-            rule = "chose by rule order (invoice, wages, HMRC, pension)"
-        else:
-            rule = "chose the oldest"
-        decision = Match(
-            decision.kind,
-            f"{decision.reason}; {len(found)} liabilities owed {amount}, {rule}",
-            agency_id=decision.agency_id,
-            invoice_number=decision.invoice_number,
-            pa_id=decision.pa_id,
+        fit = _fit(line.amount, owed, tolerance, hinted)
+        if fit is None:
+            continue
+        why = f"{owed} is owed to {payee}"
+        if hinted:
+            why += f"; the bank's text says {payee}"
+        elif fit == _EXACT:
+            why += f", exactly {line.amount}"
+        why += _fit_words(line.amount, owed, fit, tolerance)
+        rule = _HMRC if kind is MatchKind.HMRC else _PENSION
+        found.append(_Candidate(int(hinted), fit, rule, "", Match(kind, why)))
+    return found
+
+
+def _remittance_candidates(account: ManagedAccount, line: BankLine) -> list[_Candidate]:
+    """One debit paying several approved invoices of one agency in full: those the bank's text
+    names by number when their outstanding sums to the amount, else the agency's oldest
+    outstanding invoices, oldest first, when they sum to it exactly."""
+    by_agency: dict[str, list[Invoice]] = {}
+    for invoice in account.invoicing.invoices.values():
+        if invoice.status is InvoiceStatus.APPROVED and invoice.outstanding.is_positive():
+            by_agency.setdefault(invoice.agency_id, []).append(invoice)
+    found = []
+    for agency_id, invoices in sorted(by_agency.items()):
+        invoices.sort(key=lambda i: i.received_version)
+        named = [i for i in invoices if line.mentions(i.invoice_number)]
+        chosen = _sums_to(named, line.amount) if len(named) > 1 else None
+        how = "the bank's text names them"
+        if chosen is None:
+            chosen = _oldest_summing_to(invoices, line.amount)
+            how = "the agency's oldest outstanding invoices, oldest first, sum to it exactly"
+        if chosen is None:
+            continue
+        hints = _invoice_hints(account, line, None, agency_id)
+        parts = ", ".join(f"{i.invoice_number} {i.outstanding}" for i in chosen)
+        why = (
+            f"a remittance to {agency_id} paying {len(chosen)} invoices in full ({parts}): "
+            f"{line.amount} is their outstanding total; {how}"
         )
-    return decision
+        if hints:
+            why += f"; the bank's text names the {' and '.join(hints)}"
+        match = Match(
+            MatchKind.REMITTANCE,
+            why,
+            agency_id=agency_id,
+            payments=tuple((i.invoice_number, i.outstanding) for i in chosen),
+        )
+        named_count = sum(1 for i in chosen if i in named)
+        found.append(_Candidate(named_count + len(hints), _EXACT, _REMITTANCE, agency_id, match))
+    return found
 
 
-# ---------------------------------------------------------------------- schedule
-def payment_schedule(
-    account: ManagedAccount, until: date, since: date | None = None
-) -> list[ExpectedPayment]:
-    """Council payments and (net basis) contributions due from the first budget (or ``since``)
-    to ``until``.
-
-    Due dates follow ``policy.frequency``: every 28 days from the first budget's date
-    (four-weekly, 4 weeks' worth each) or on the same day each month (monthly, pro-rated by the
-    days in the month, rounded half up to the penny). The amount comes from the budget in force
-    on the due date: the council share (net basis) or the gross budget (gross basis). Nothing is
-    due while the account is suspended, after ``policy.end_date`` or after closing.
-    """
-    budgets = account.budgets
-    if not budgets:
-        return []
-    last = until
-    for limit in (account.policy.end_date, account.closed_on):
-        if limit is not None and limit < last:
-            last = limit
-    start = budgets[0].effective_date
-    monthly = account.policy.frequency is PaymentFrequency.MONTHLY
-    net = account.policy.payment_basis is PaymentBasis.NET
-    due: list[ExpectedPayment] = []
-    index = 0
-    if since is not None and since > start:
-        # Jump close to ``since`` instead of walking every cycle from the first budget.
-        if monthly:
-            index = max(0, (since.year - start.year) * 12 + since.month - start.month - 1)
-        else:
-            index = max(0, (since - start).days // 28 - 1)
-    day = add_months(start, index) if monthly else start + timedelta(days=28 * index)
-    terms = account.terms
-    while day <= last:
-        following = add_months(start, index + 1) if monthly else day + timedelta(days=28)
-        budget = terms.budget_on(day)
-        if budget is not None and not terms.suspended_on(day):
-            due.extend(_due_on(budget, day, following, monthly=monthly, net=net))
-        index += 1
-        day = following
-    return due
+def _sums_to(invoices: list[Invoice], amount: Money) -> list[Invoice] | None:
+    total = sum(i.outstanding.pence for i in invoices)
+    return invoices if total == amount.pence else None
 
 
-def _due_on(
-    budget: BudgetAgreement, day: date, following: date, *, monthly: bool, net: bool
-) -> Iterable[ExpectedPayment]:
-    days = (following - day).days
-    end = following - timedelta(days=1)
-    share = budget.weekly_council_share if net else budget.weekly_gross
-    weekly = {"council": share}
-    if net:
-        weekly["contribution"] = budget.weekly_contribution
-    for kind, per_week in weekly.items():
-        if not per_week.is_positive():
-            continue
-        if monthly:
-            amount = Money((per_week.pence * days * 2 + 7) // 14)  # x days / 7, half up
-            basis = f"{per_week}/week x {days} days / 7, monthly"
-        else:
-            amount = per_week * 4
-            basis = f"{per_week}/week x 4 weeks"
-        yield ExpectedPayment(kind, day, end, amount, basis)
-
-
-def council_allocation(
-    account: ManagedAccount, dues: Iterable[ExpectedPayment]
-) -> dict[date, CouncilPayment]:
-    """Which recorded council payment settles which due date (each payment settles one).
-
-    A payment for the period starting on the due date settles it first; else the nearest payment
-    within the policy margin, oldest first on a tie.
-    """
-    margin = _margin(account)
-    payments = sorted(
-        account.funds.council_payment_records(), key=lambda p: (p.effective_date, p.version)
-    )
-    used: set[int] = set()
-    settled: dict[date, CouncilPayment] = {}
-    for due in sorted((d for d in dues if d.kind == "council"), key=lambda d: d.due_date):
-        fits = [
-            p
-            for p in payments
-            if p.version not in used
-            and (
-                p.period_start == due.due_date
-                or (p.period_start is None and _days(p.effective_date, due.due_date) <= margin)
-            )
-        ]
-        if fits:
-            chosen = min(
-                fits,
-                key=lambda p: (
-                    p.period_start != due.due_date,
-                    _days(p.effective_date, due.due_date),
-                    p.version,
-                ),
-            )
-            used.add(chosen.version)
-            settled[due.due_date] = chosen
-    return settled
-
-
-def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPayment]:
-    """Expected payments not received by their due date plus ``policy.missing_payment_margin_days``,
-    among those due within the account's recent window (see :mod:`~dpledger.domain.window`).
-
-    A council payment is missing when no council payment settles its due date (see
-    :func:`council_allocation`). Contributions are counted cumulatively: one is missing when the
-    contributions received by its due date plus the margin fall short of all those due by then
-    (the missing amount is the shortfall, at most that period's contribution).
-    """
-    margin = _margin(account)
-    dues = [d for d in payment_schedule(account, as_of) if d.due_date + timedelta(margin) < as_of]
-    kept_from = account.funds.kept_from
-    missing: list[MissingPayment] = []
-    settled = council_allocation(account, dues)
-    for due in dues:
-        if kept_from is not None and due.due_date < kept_from:
-            continue
-        if due.kind == "council" and due.due_date not in settled:
-            missing.append(
-                MissingPayment(
-                    "council",
-                    due.due_date,
-                    due.amount,
-                    f"no council payment within {margin} days of {due.due_date} ({due.basis})",
-                )
-            )
-    due_total = 0
-    for due in dues:
-        if due.kind != "contribution":
-            continue
-        due_total += due.amount.pence
-        if kept_from is not None and due.due_date < kept_from:
-            continue
-        cutoff = due.due_date + timedelta(days=margin)
-        paid = account.funds.received_by(cutoff)
-        if paid < due_total:
-            short = Money(min(due.amount.pence, due_total - paid))
-            missing.append(
-                MissingPayment(
-                    "contribution",
-                    due.due_date,
-                    short,
-                    f"contributions received by {cutoff} are {Money(paid)}, "
-                    f"{Money(due_total - paid)} short of the {Money(due_total)} due by "
-                    f"{due.due_date} ({due.basis})",
-                )
-            )
-    missing.sort(key=lambda m: (m.due_date, m.kind))
-    return missing
+def _oldest_summing_to(invoices: list[Invoice], amount: Money) -> list[Invoice] | None:
+    total = 0
+    for count, invoice in enumerate(invoices, start=1):
+        total += invoice.outstanding.pence
+        if total == amount.pence:
+            return invoices[:count] if count > 1 else None
+        if total > amount.pence:
+            return None
+    return None

@@ -23,6 +23,11 @@ Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
   credit notes took off (one per invoice; :func:`dpledger.domain.invoices.rate_alerts`).
 - ``care_plan_exceeded``: the hours billed or paid for a period exceed the care plan's (one per
   kind of support and period; :func:`dpledger.domain.careplan.care_plan_alerts`).
+- ``council_payment_differs``: the council payments recorded for a due date's period add up to
+  another amount than the schedule's (one per due date;
+  :func:`dpledger.domain.schedule.schedule_alerts`).
+- ``expected_payment_missing``: a council payment or contribution due had not arrived at all by
+  its due date plus the margin (one per kind and due date; same rule function).
 - ``review_overdue``: the council's review is past its due date.
 - ``paid_while_suspended``: a council payment arrived while payments are suspended.
 
@@ -65,6 +70,8 @@ RULES: tuple[str, ...] = (
     BREAK_RULE,
     "rate_above_agreed",
     "care_plan_exceeded",
+    "council_payment_differs",
+    "expected_payment_missing",
     "review_overdue",
     "paid_while_suspended",
 )

@@ -49,6 +49,7 @@ from dpledger.domain.payroll import (
 )
 from dpledger.domain.records import InvoiceStatus, OutgoingStatus, SuspenseStatus
 from dpledger.domain.registry import ACCOUNT_EVENTS
+from dpledger.domain.remittances import PayRemittance
 from dpledger.domain.surplus import DemandRecoupment, RepayRecoupment
 from dpledger.domain.suspense import (
     AcceptUnexpectedOutgoing,
@@ -173,6 +174,11 @@ CASES = [
         "InvoicePaid",
         (*FUNDED, AGENCY, INVOICE, APPROVE),
         cmd(PayInvoice, agency_id="AG-1", invoice_number="INV-7", amount="200.00"),
+    ),
+    Case(
+        "RemittancePaid",
+        (*FUNDED, AGENCY, INVOICE, APPROVE),
+        cmd(PayRemittance, agency_id="AG-1", payments={"INV-7": "150.00"}),
     ),
     Case("CreditNoteReceived", (*FUNDED, AGENCY, INVOICE, APPROVE), credit()),
     Case("WageRunRecorded", (*FUNDED, PA), WAGE_RUN),

@@ -1,0 +1,319 @@
+"""The payment schedule: what an account should receive, what arrived for each due date, what is
+missing, and the alerts of both.
+
+Pure functions of a :class:`~dpledger.domain.account.ManagedAccount`'s state.
+:func:`payment_schedule` works out the council payments and contributions due;
+:func:`council_allocation` and :func:`council_received` which recorded council payments settle
+which due date; :func:`missing_payments` lists those that never arrived. :func:`schedule_alerts`
+is an alert rule (:data:`~dpledger.domain.registry.ALERT_RULES`):
+
+- ``council_payment_differs``: the council payments recorded for a due date's period (stating the
+  period, as the bank import records them) add up to another amount than the schedule's, one
+  alert per due date, with the figures ``due_date``, ``due``, ``received`` and ``difference``
+  (received - due, in pence): a short payment shows, and it clears once the rest arrives;
+- ``expected_payment_missing``: a council payment or a contribution :func:`missing_payments`
+  lists as of the account's latest date of which nothing arrived, one alert per kind and due
+  date, with ``kind``, ``due_date``, ``due``, ``received``, ``difference`` and ``margin_days``
+  (a contribution part paid is arrears, for the ``contribution_shortfall`` warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from dpledger.domain.alerts import Alert
+from dpledger.domain.money import Money
+from dpledger.domain.policy import PaymentBasis, PaymentFrequency
+from dpledger.domain.records import BudgetAgreement, CouncilPayment
+from dpledger.domain.rules import add_months
+
+if TYPE_CHECKING:  # annotations only
+    from dpledger.domain.account import ManagedAccount
+
+NOTHING = Money(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedPayment:
+    """A payment the account should receive: ``kind`` is ``"council"`` or ``"contribution"``.
+
+    It pays for ``due_date`` to ``period_end``; ``basis`` says how the amount was worked out.
+    """
+
+    kind: str
+    due_date: date
+    period_end: date
+    amount: Money
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class MissingPayment:
+    """An expected payment that had not arrived by its due date plus the policy margin:
+    ``amount`` is what is missing, of the ``due`` amount, ``received`` having arrived."""
+
+    kind: str
+    due_date: date
+    amount: Money
+    reason: str
+    due: Money = NOTHING
+    received: Money = NOTHING
+
+
+def _margin(account: ManagedAccount) -> int:
+    return account.policy.missing_payment_margin_days
+
+
+def _days(a: date, b: date) -> int:
+    return abs((a - b).days)
+
+
+# ---------------------------------------------------------------------- schedule
+def payment_schedule(
+    account: ManagedAccount, until: date, since: date | None = None
+) -> list[ExpectedPayment]:
+    """Council payments and (net basis) contributions due from the first budget (or ``since``)
+    to ``until``.
+
+    Due dates follow ``policy.frequency``: every 28 days from the first budget's date
+    (four-weekly, 4 weeks' worth each) or on the same day each month (monthly, pro-rated by the
+    days in the month, rounded half up to the penny). The amount comes from the budget in force
+    on the due date: the council share (net basis) or the gross budget (gross basis). Nothing is
+    due while the account is suspended, after ``policy.end_date`` or after closing.
+    """
+    budgets = account.budgets
+    if not budgets:
+        return []
+    last = until
+    for limit in (account.policy.end_date, account.closed_on):
+        if limit is not None and limit < last:
+            last = limit
+    start = budgets[0].effective_date
+    monthly = account.policy.frequency is PaymentFrequency.MONTHLY
+    net = account.policy.payment_basis is PaymentBasis.NET
+    due: list[ExpectedPayment] = []
+    index = 0
+    if since is not None and since > start:
+        # Jump close to ``since`` instead of walking every cycle from the first budget.
+        if monthly:
+            index = max(0, (since.year - start.year) * 12 + since.month - start.month - 1)
+        else:
+            index = max(0, (since - start).days // 28 - 1)
+    day = add_months(start, index) if monthly else start + timedelta(days=28 * index)
+    terms = account.terms
+    while day <= last:
+        following = add_months(start, index + 1) if monthly else day + timedelta(days=28)
+        budget = terms.budget_on(day)
+        if budget is not None and not terms.suspended_on(day):
+            due.extend(_due_on(budget, day, following, monthly=monthly, net=net))
+        index += 1
+        day = following
+    return due
+
+
+def _due_on(
+    budget: BudgetAgreement, day: date, following: date, *, monthly: bool, net: bool
+) -> Iterable[ExpectedPayment]:
+    days = (following - day).days
+    end = following - timedelta(days=1)
+    share = budget.weekly_council_share if net else budget.weekly_gross
+    weekly = {"council": share}
+    if net:
+        weekly["contribution"] = budget.weekly_contribution
+    for kind, per_week in weekly.items():
+        if not per_week.is_positive():
+            continue
+        if monthly:
+            amount = Money((per_week.pence * days * 2 + 7) // 14)  # x days / 7, half up
+            basis = f"{per_week}/week x {days} days / 7, monthly"
+        else:
+            amount = per_week * 4
+            basis = f"{per_week}/week x 4 weeks"
+        yield ExpectedPayment(kind, day, end, amount, basis)
+
+
+def council_allocation(
+    account: ManagedAccount, dues: Iterable[ExpectedPayment]
+) -> dict[date, CouncilPayment]:
+    """Which recorded council payment settles which due date (each payment settles one).
+
+    A payment for the period starting on the due date settles it first; else the nearest payment
+    within the policy margin, oldest first on a tie.
+    """
+    margin = _margin(account)
+    payments = sorted(
+        account.funds.council_payment_records(), key=lambda p: (p.effective_date, p.version)
+    )
+    used: set[int] = set()
+    settled: dict[date, CouncilPayment] = {}
+    for due in sorted((d for d in dues if d.kind == "council"), key=lambda d: d.due_date):
+        fits = [
+            p
+            for p in payments
+            if p.version not in used
+            and (
+                p.period_start == due.due_date
+                or (p.period_start is None and _days(p.effective_date, due.due_date) <= margin)
+            )
+        ]
+        if fits:
+            chosen = min(
+                fits,
+                key=lambda p: (
+                    p.period_start != due.due_date,
+                    _days(p.effective_date, due.due_date),
+                    p.version,
+                ),
+            )
+            used.add(chosen.version)
+            settled[due.due_date] = chosen
+    return settled
+
+
+def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPayment]:
+    """Expected payments not received by their due date plus ``policy.missing_payment_margin_days``,
+    among those due within the account's recent window (see :mod:`~dpledger.domain.window`).
+
+    A council payment is missing when no council payment settles its due date (see
+    :func:`council_allocation`). Contributions are counted cumulatively: one is missing when the
+    contributions received by its due date plus the margin fall short of all those due by then
+    (the missing amount is the shortfall, at most that period's contribution).
+    """
+    margin = _margin(account)
+    dues = [d for d in payment_schedule(account, as_of) if d.due_date + timedelta(margin) < as_of]
+    kept_from = account.funds.kept_from
+    missing: list[MissingPayment] = []
+    settled = council_allocation(account, dues)
+    for due in dues:
+        if kept_from is not None and due.due_date < kept_from:
+            continue
+        if due.kind == "council" and due.due_date not in settled:
+            missing.append(
+                MissingPayment(
+                    "council",
+                    due.due_date,
+                    due.amount,
+                    f"no council payment within {margin} days of {due.due_date} ({due.basis})",
+                    due.amount,
+                    Money(0),
+                )
+            )
+    due_total = 0
+    for due in dues:
+        if due.kind != "contribution":
+            continue
+        due_total += due.amount.pence
+        if kept_from is not None and due.due_date < kept_from:
+            continue
+        cutoff = due.due_date + timedelta(days=margin)
+        paid = account.funds.received_by(cutoff)
+        if paid < due_total:
+            short = Money(min(due.amount.pence, due_total - paid))
+            missing.append(
+                MissingPayment(
+                    "contribution",
+                    due.due_date,
+                    short,
+                    f"contributions received by {cutoff} are {Money(paid)}, "
+                    f"{Money(due_total - paid)} short of the {Money(due_total)} due by "
+                    f"{due.due_date} ({due.basis})",
+                    due.amount,
+                    due.amount - short,
+                )
+            )
+    missing.sort(key=lambda m: (m.due_date, m.kind))
+    return missing
+
+
+def council_received(account: ManagedAccount, dues: Iterable[ExpectedPayment]) -> dict[date, Money]:
+    """What was received for each due date a recorded council payment settles: the payment
+    :func:`council_allocation` gives it, plus the further payments recorded for the same period
+    (a council payment that arrived in parts). Due dates nothing settles are left out."""
+    settled = council_allocation(account, dues)
+    used = {payment.version for payment in settled.values()}
+    received = {day: payment.amount for day, payment in settled.items()}
+    for payment in account.funds.council_payment_records():
+        start = payment.period_start
+        if payment.version not in used and start is not None and start in received:
+            received[start] += payment.amount
+    return received
+
+
+# ---------------------------------------------------------------------- alerts
+def schedule_alerts(account: ManagedAccount) -> list[Alert]:
+    """``council_payment_differs`` and ``expected_payment_missing`` (see the module), as of the
+    account's latest date."""
+    return [*_differs_alerts(account), *_missing_alerts(account)]
+
+
+def _differs_alerts(account: ManagedAccount) -> list[Alert]:
+    by_period: dict[date, list[CouncilPayment]] = {}
+    for payment in account.funds.council_payment_records():
+        if payment.period_start is not None:
+            by_period.setdefault(payment.period_start, []).append(payment)
+    if not by_period:
+        return []
+    dues = {
+        due.due_date: due
+        for due in payment_schedule(account, max(by_period), min(by_period))
+        if due.kind == "council" and due.due_date in by_period
+    }
+    found = []
+    for day, due in sorted(dues.items()):
+        payments = by_period[day]
+        received = sum((p.amount for p in payments), Money(0))
+        gap = received - due.amount
+        if gap.pence == 0:
+            continue
+        how = f"{Money(abs(gap.pence))} {'short' if gap.pence < 0 else 'more than due'}"
+        dated = ", ".join(f"{p.amount} on {p.effective_date}" for p in payments)
+        found.append(
+            Alert(
+                "council_payment_differs",
+                f"council:{day.isoformat()}",
+                {
+                    "due_date": day.isoformat(),
+                    "due": due.amount.pence,
+                    "received": received.pence,
+                    "difference": gap.pence,
+                },
+                f"The council paid {received} for the period from {day} ({dated}), but "
+                f"{due.amount} was due ({due.basis}): {how}. Ask the council why, or agree "
+                "the budget that explains it.",
+            )
+        )
+    return found
+
+
+def _missing_alerts(account: ManagedAccount) -> list[Alert]:
+    margin = _margin(account)
+    found = []
+    for missing in missing_payments(account, account.latest_date):
+        if missing.received.is_positive():
+            # Part of a period's contribution arrived: arrears, which the read side's
+            # contribution_shortfall warning weighs; this alert is for a payment that never came.
+            continue
+        what = "council payment" if missing.kind == "council" else "contribution"
+        found.append(
+            Alert(
+                "expected_payment_missing",
+                f"{missing.kind}:{missing.due_date.isoformat()}",
+                {
+                    "kind": missing.kind,
+                    "due_date": missing.due_date.isoformat(),
+                    "due": missing.due.pence,
+                    "received": missing.received.pence,
+                    "difference": missing.received.pence - missing.due.pence,
+                    "margin_days": margin,
+                },
+                f"The {what} due {missing.due_date} ({missing.due}) had not arrived "
+                f"{margin} days later: {missing.due - missing.received} is missing "
+                f"({missing.reason}). Ask the "
+                f"{'council' if missing.kind == 'council' else 'person or their representative'}"
+                " about it.",
+            )
+        )
+    return found
