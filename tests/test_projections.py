@@ -40,7 +40,7 @@ HEAVY = max(10, settings().max_examples // 4)
 
 TABLES = {
     "ledger_lines": ("dpv_lines",),
-    "stated_balances": ("dpv_stated", "dpv_bank_named"),
+    "stated_balances": ("dpv_stated", "dpv_bank_named", "dpv_pooled"),
     "audit_trail": ("dpv_audit",),
     "oversight": ("dpv_warnings", "dpv_portfolio"),
 }

@@ -34,6 +34,7 @@ from dpledger.application.arguments import DateLike, HoursLike, MoneyLike, names
 from dpledger.application.bankimport import ImportReport, import_statements
 from dpledger.application.batch import BatchReport, run_batch
 from dpledger.application.money_methods import MoneyMethods
+from dpledger.application.pooled_methods import PooledMethods
 from dpledger.application.session import Receipt, Session
 from dpledger.application.suspense_methods import SuspenseMethods
 from dpledger.domain.account import ManagedAccount, account_uuid
@@ -122,7 +123,7 @@ class AccountState:
         return -self.balances[liability]
 
 
-class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods):
+class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMethods):
     """Managed accounts on one event store.
 
     >>> with Ledger.in_memory() as ledger:  # doctest: +SKIP
@@ -440,22 +441,26 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods):
         one the account's money is held in is refused (see ``docs/bankfeeds.md``). A malformed
         file raises :class:`~dpledger.errors.BankFileError` naming the line and records nothing.
         """
-        bankfeeds = _bankfeeds(os.fspath(path))
-        csv_mapping = mapping
-        if isinstance(mapping, str):
-            csv_mapping = bankfeeds.BUILTIN_CSV_MAPPINGS.get(mapping)
-            if csv_mapping is None:
-                raise ValidationError(
-                    f"no built-in CSV mapping {mapping!r}",
-                    field="mapping",
-                    fix=f"use one of {', '.join(sorted(bankfeeds.BUILTIN_CSV_MAPPINGS))}, "
-                    "or pass a CsvMapping",
-                )
-        assert csv_mapping is None or isinstance(csv_mapping, bankfeeds.CsvMapping)
-        statements = bankfeeds.parse_file(path, format, csv_mapping=csv_mapping)
+        statements = _parse(path, format, mapping)
         return self._import(
             account_id, statements, actor, os.path.basename(os.fspath(path)), bank_account
         )
+
+    def import_pooled_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        actor: str,
+        format: str | None = None,
+        mapping: CsvMapping | str | None = None,
+        bank_account: str | None = None,
+    ) -> ImportReport:
+        """Import a statement file of a pooled client account (see
+        :meth:`open_pooled_account`): the file is read once, each line allocated to the member
+        whose money it is (or held as unallocated), all of it or nothing. ``format``,
+        ``mapping`` and ``bank_account`` are as for :meth:`import_bank_file`."""
+        statements = _parse(path, format, mapping)
+        return self.import_pooled_statement(statements, actor=actor, bank_account=bank_account)
 
     @names_account
     def import_statement(
@@ -497,6 +502,27 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods):
                 "breaks": breaks,
             }
         )
+
+
+def _parse(
+    path: str | os.PathLike[str], format: str | None, mapping: CsvMapping | str | None
+) -> list[BankStatement]:
+    """The statements of the bank file ``path`` (``mapping``: a CSV layout or a built-in's
+    name)."""
+    bankfeeds = _bankfeeds(os.fspath(path))
+    csv_mapping = mapping
+    if isinstance(mapping, str):
+        csv_mapping = bankfeeds.BUILTIN_CSV_MAPPINGS.get(mapping)
+        if csv_mapping is None:
+            raise ValidationError(
+                f"no built-in CSV mapping {mapping!r}",
+                field="mapping",
+                fix=f"use one of {', '.join(sorted(bankfeeds.BUILTIN_CSV_MAPPINGS))}, "
+                "or pass a CsvMapping",
+            )
+    assert csv_mapping is None or isinstance(csv_mapping, bankfeeds.CsvMapping)
+    statements: list[BankStatement] = bankfeeds.parse_file(path, format, csv_mapping=csv_mapping)
+    return statements
 
 
 _OPENED_TOPIC = "dpledger.domain.events:AccountOpened"

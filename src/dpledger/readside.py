@@ -57,6 +57,7 @@ from dpledger.projections.oversight import (
     portfolio_accounts,
     warnings_for,
 )
+from dpledger.projections.pooled import pool_breaks
 from dpledger.projections.reconciliation import (
     StatedBalance,
     StatedBalances,
@@ -561,6 +562,8 @@ class ReadSide:
             link = first_broken_link(name, stored, by_account.get(name, ()))
             if link is not None:
                 broken.append(link)
+            if name.startswith(_BANK_ACCOUNT):  # a pool adds up, and matches its members
+                broken += pool_breaks(name, stored, lambda a: self._stored(account_uuid(a)))
             found, checked, legacy = self._check_snapshots(uuid, name, stored, link)
             broken += found
             snapshots += checked

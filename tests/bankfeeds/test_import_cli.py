@@ -31,7 +31,7 @@ def test_import_prints_a_report_and_a_repeat_records_nothing(tmp_path: Path) -> 
     again = run("import", ACCOUNT, statement, "--store", store, "--json")
 
     assert first.returncode == 0, first.stderr
-    assert "april.csv -> DP-1: 5 recorded" in first.stdout
+    assert "april.csv -> DP-1: 2 new, 3 held (version 2 -> 8)" in first.stdout
     assert "council_payment" in first.stdout
     assert again.returncode == 0, again.stderr
     (report,) = json.loads(again.stdout)
@@ -56,9 +56,31 @@ def test_a_refused_file_exits_1_naming_the_line_and_others_still_import(tmp_path
     assert result.returncode == 1
     assert "dpledger: [DP-1] bad.csv, line 2, column 'Credit Amount'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert "good.csv -> DP-1: 1 recorded" in result.stdout
+    assert "good.csv -> DP-1: 1 new" in result.stdout
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("import", ACCOUNT).returncode == 2
     assert run("import", ACCOUNT, "x.csv", "--format", "pdf").returncode == 2
+
+
+def test_a_custom_layout_is_imported_with_a_rules_file(tmp_path: Path) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    store = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    with Ledger(store) as ledger:
+        open_account(ledger, opened="2024-04-01")
+    rules, export = fixtures / "example_bs.rules.toml", fixtures / "example_bs.csv"
+    done = run("import", ACCOUNT, export, "--rules", rules, "--store", store, "--json")
+    assert done.returncode == 0, done.stderr
+    (report,) = json.loads(done.stdout)
+    assert report["bank_account"] == "30-99-50 12345678"
+    assert report["recorded"] >= 2
+    both = run("import", ACCOUNT, export, "--rules", rules, "--mapping", "hsbc", "--store", store)
+    assert both.returncode == 2
+    assert "--mapping or --rules" in both.stderr
+    bad = tmp_path / "bad.rules.toml"
+    bad.write_text('[columns]\ndata = "Posted"\n')
+    refused = run("import", ACCOUNT, export, "--rules", bad, "--store", store)
+    assert refused.returncode == 1
+    assert "bad.rules.toml" in refused.stderr
+    assert "date" in refused.stderr

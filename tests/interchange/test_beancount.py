@@ -270,9 +270,17 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     opened = "2026-04-06"
     do("open_account", opened, person_ref="P-1", council="C", provider="P")
     do("name_bank_account", opened, bank_account="30-99-50 12345678")
+    do("add_bank_account", opened, bank_account="20-00-00 55779911")
     do("agree_care_plan", opened, agency_hours_per_week="30", pa_hours_per_week="40")
     do("agree_budget", opened, weekly_gross="100.00", weekly_contribution="20.00")
     do("receive_council_payment", opened, amount="1000.00")
+    do(
+        "transfer_between_bank_accounts",
+        opened,
+        from_bank_account="30-99-50 12345678",
+        to_bank_account="20-00-00 55779911",
+        amount="100.00",
+    )
     do("receive_contribution", opened, amount="100.00")
     do("receive_one_off_payment", amount="300.00", purpose="hoist")
     do("demand_recoupment", amount="1.00")
@@ -327,7 +335,7 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     do("record_review")
     paid = do("pay_invoice", agency_id="AG-1", invoice_number="INV-1", amount="50.00")
     do("correct", "2026-05-02", version=paid.version, reason="wrong reference")
-    do("pay_invoice", "2026-05-02", agency_id="AG-1", invoice_number="INV-1", amount="50.00")
+    do("pay_remittance", "2026-05-02", agency_id="AG-1", payments={"INV-1": "50.00"})
     statement = BankStatement(
         source_file="busy.csv",
         format=BankFormat.CSV,

@@ -47,6 +47,7 @@ SCENARIO: list[tuple[str, dict[str, Any]]] = [
         {"weekly_gross": "100.00", "weekly_contribution": "20.00", "effective_date": OPENED},
     ),
     ("name_bank_account", {"bank_account": "GB29 NWBK 6016 1331 9268 19"}),
+    ("add_bank_account", {"bank_account": "30-99-50 12345678"}),
     ("agree_care_plan", {"agency_hours_per_week": "10", "pa_hours_per_week": "20"}),
     (
         "receive_council_payment",
@@ -56,6 +57,14 @@ SCENARIO: list[tuple[str, dict[str, Any]]] = [
             "period_end": "2026-05-10",
             "bank_reference": "KCC 1",
             "idempotency_key": "council-1",
+        },
+    ),
+    (
+        "transfer_between_bank_accounts",
+        {
+            "from_bank_account": "GB29 NWBK 6016 1331 9268 19",
+            "to_bank_account": "30-99-50 12345678",
+            "amount": "1.00",
         },
     ),
     ("receive_contribution", {"amount": 10000, "bank_reference": "P77"}),
@@ -84,7 +93,8 @@ SCENARIO: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("approve_invoice", {"agency_id": "AG-1", "invoice_number": "INV-1"}),
-    ("pay_invoice", {"agency_id": "AG-1", "invoice_number": "INV-1", "amount": "200.00"}),
+    ("pay_invoice", {"agency_id": "AG-1", "invoice_number": "INV-1", "amount": "100.00"}),
+    ("pay_remittance", {"agency_id": "AG-1", "payments": {"INV-1": "100.00"}}),
     (
         "receive_invoice",
         {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from every_event import BANK_ACCOUNT, record_every_event
+from every_event import BANK_ACCOUNT, POOL, record_every_event
 
 from conftest import open_funded
 from dpledger import Ledger, Money
@@ -73,6 +73,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         events = [
             *ledger.events("DP-1"),
             *store.get(bank_account_uuid(bank_key(BANK_ACCOUNT))),
+            *store.get(bank_account_uuid(bank_key(POOL))),
         ]
         for event in events:
             found.setdefault(type(event).__name__, event)

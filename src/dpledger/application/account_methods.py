@@ -13,6 +13,7 @@ from dpledger.application.session import Receipt
 from dpledger.domain.careplan import AgreeCarePlan
 from dpledger.domain.corrections import Correct
 from dpledger.domain.lifecycle import (
+    AddBankAccount,
     AgreeBudget,
     CloseAccount,
     NameBankAccount,
@@ -23,6 +24,7 @@ from dpledger.domain.lifecycle import (
 )
 from dpledger.domain.policy import AccountPolicy
 from dpledger.domain.surplus import DemandRecoupment, RepayRecoupment
+from dpledger.domain.transfers import TransferBetweenBankAccounts
 
 
 class AccountMethods(Executes):
@@ -101,6 +103,58 @@ class AccountMethods(Executes):
                 bank_account=bank_account,
                 effective_date=effective_date,
                 actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @names_account
+    def add_bank_account(
+        self,
+        account_id: str,
+        *,
+        bank_account: str,
+        effective_date: DateLike,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Hold part of the account's money in ``bank_account`` too, from ``effective_date``
+        (a savings account, or a provider's pooled client account: the account then joins the
+        pool, see :meth:`~dpledger.Ledger.open_pooled_account`)."""
+        return self.execute(
+            AddBankAccount.build(
+                account_id=account_id,
+                bank_account=bank_account,
+                effective_date=effective_date,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @names_account
+    def transfer_between_bank_accounts(
+        self,
+        account_id: str,
+        *,
+        from_bank_account: str,
+        to_bank_account: str,
+        amount: MoneyLike,
+        effective_date: DateLike,
+        actor: str,
+        bank_reference: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Move the person's money between two of their bank accounts (it stays theirs: nothing
+        is posted); each bank's line of it is matched to the transfer when imported. A
+        transfer out of a pooled account is refused beyond the person's share of it."""
+        return self.execute(
+            TransferBetweenBankAccounts.build(
+                account_id=account_id,
+                from_bank_account=from_bank_account,
+                to_bank_account=to_bank_account,
+                amount=amount,
+                effective_date=effective_date,
+                actor=actor,
+                bank_reference=bank_reference,
                 idempotency_key=idempotency_key,
             )
         )

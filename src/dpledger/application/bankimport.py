@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -81,11 +81,11 @@ from dpledger.domain.bank import (
     legacy_pending,
     line_digest,
     line_index_key,
+    money_moved,
     open_bank_account,
 )
 from dpledger.domain.bankids import bank_key
 from dpledger.domain.bounds import MAX_REFERENCE, MAX_TEXT, check_text
-from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.commands import Command, Context
 from dpledger.domain.corrections import Correct
 from dpledger.domain.errors import (
@@ -101,7 +101,6 @@ from dpledger.domain.errors import (
 from dpledger.domain.events import command_index_key
 from dpledger.domain.funds import (
     BANK_KEY_PREFIX,
-    BankLineConfirmed,
     ReceiveContribution,
     ReceiveCouncilPayment,
     awaiting_movements,
@@ -110,11 +109,11 @@ from dpledger.domain.funds import (
 from dpledger.domain.invoices import PayInvoice
 from dpledger.domain.keys import AWAITING_PREFIX
 from dpledger.domain.lifecycle import NameBankAccount
-from dpledger.domain.money import Money
 from dpledger.domain.payroll import PayHmrc, PayNetWages, PayPension
 from dpledger.domain.reconciliation import BankLine, Match, MatchKind, match_line, unexpected
 from dpledger.domain.records import BankMovement, PendingBankLine
 from dpledger.domain.suspense import ReceiveUnexpectedIncome, RecordUnexplainedOutgoing
+from dpledger.domain.transfers import MoneyTransferred, transfer_leg
 
 if TYPE_CHECKING:
     from dpledger.adapters.bankfeeds.model import BankStatement, BankTransaction
@@ -171,7 +170,7 @@ def import_statements(
             if outcome is not None:
                 outcomes.append(outcome)
     booked.sort(key=lambda pair: (pair[0].booking_date, pair[0].is_reversal, pair[0].key))
-    importer.prefetch([line.key for line, _ in booked])
+    importer.prefetch([k for line, _ in booked for k in (line.key, *line.earlier_keys)])
     for line, transaction in booked:
         outcomes.append(importer.apply(line, transaction))
     balances = [
@@ -180,7 +179,13 @@ def import_statements(
         for position in ("opening", "closing")
         if getattr(statement, f"{position}_balance") is not None
     ]
-    pending_changed = importer.note_pending(chosen, pending)
+    aliases = {
+        t.dedup_key: tuple(t.earlier_keys)
+        for statement in chosen
+        for t in statement.transactions
+        if str(t.status) == "pending"
+    }
+    pending_changed = importer.note_pending(chosen, pending, aliases)
     return ImportReport(
         account_id=account_id,
         source=source,
@@ -237,6 +242,8 @@ class _Importer:
     seen: dict[str, str] = field(default_factory=dict)
     awaiting: dict[int, BankMovement] = field(default_factory=dict)
     """Money recorded by hand that no bank line has confirmed yet, by version."""
+    booked: tuple[Receipt, Match] | None = None
+    """The receipt and match of the line :meth:`record_line` recorded last."""
 
     @classmethod
     def start(
@@ -265,6 +272,15 @@ class _Importer:
         key = key or named or _unidentified(account.account_id)
         bank = session.bank(key)
         stored = bank is not None
+        if bank is not None and bank.book.pooled:
+            raise BankFileError(
+                f"bank account {key} is a pooled client account ({bank.book.name}): its lines "
+                "are allocated to its members; nothing was imported",
+                file=source,
+                account_id=account.account_id,
+                fix="import it as a pool: Ledger.import_pooled_file, or dpledger import FILE "
+                "without --account",
+            )
         if bank is None:
             bank = open_bank_account(key, stated or key, day, actor)
         name_on = day if key != named and not key.startswith(UNIDENTIFIED) else None
@@ -291,29 +307,43 @@ class _Importer:
     def previous(self, line: BankLine, digest: str) -> _Earlier | None:
         """The earlier import of ``line``, if any.
 
-        First the bank account's key index. Else the managed account's idempotency key
-        ``bank:<line key>``: 0.1 recorded lines there with the line's digest; this version also
-        keys the money event so, but with its command's digest (a line recorded before the
-        statements identified their bank account, or the same payment entered by hand under
-        that key), and then the event itself says whether it is the same line: its date and
-        the money it moved.
+        First under its key, then under each key an earlier dpledger gave it
+        (:attr:`~dpledger.domain.reconciliation.BankLine.earlier_keys`). Under its own key, a
+        line with other details is the same line changed (the caller refuses it); under an
+        earlier key only the same details make it the same line (an old ``ref:`` key of a
+        reused payer's reference may name another line).
         """
-        found = self.bank_facts.key(line_index_key(line.key))
+        found = self._previous(line, line.key, digest)
+        if found is not None:
+            return found
+        for key in line.earlier_keys:
+            found = self._previous(line, key, digest)
+            if found is not None and found.same:
+                return found
+        return None
+
+    def _previous(self, line: BankLine, key: str, digest: str) -> _Earlier | None:
+        """The earlier import of ``line`` under ``key``: the bank account's key index, else the
+        managed account's idempotency key ``bank:<key>`` (0.1 recorded lines there with the
+        line's digest; this version keys the money event so too, but with its command's digest:
+        then the event itself says whether it is the same line, by its date and money)."""
+        found = self.bank_facts.key(line_index_key(key))
         if found is not None:
             same = found.digest == digest
-            record = self.bank.line(line.key)
+            record = self.bank.line(key)
             if record is not None:
                 return _Earlier(record.version, same, record.account_id)
             # booked before the recent window: its own event names the money's event
             booked = self.bank_facts.event(found.version)
             return _Earlier(booked.event_version or 0, same, booked.account_id)
-        keyed = self.account_facts.key(command_index_key(BANK_KEY_PREFIX + line.key))
+        keyed = self.account_facts.key(command_index_key(BANK_KEY_PREFIX + key))
         if keyed is None:
             return None
         if keyed.digest == digest:
             return _Earlier(keyed.version, True, self.account.account_id)
         event = self.account_facts.event(keyed.version)
-        same = event.effective_date == line.booking_date and _moved(event) == line.signed
+        moved = money_moved(event, self.bank.key)
+        same = event.effective_date == line.booking_date and moved == line.signed
         return _Earlier(keyed.version, same, self.account.account_id)
 
     # ------------------------------------------------------------ recording
@@ -379,10 +409,35 @@ class _Importer:
                 earlier.version,
             )
         self._ready()
-        match = match_line(self.account, self.bank, line, self.awaiting)
+        return self.record_line(line, transaction)
+
+    def record_line(
+        self,
+        line: BankLine,
+        transaction: BankTransaction | None,
+        *,
+        allocated: str | None = None,
+        match: Match | None = None,
+        book: bool = True,
+    ) -> LineOutcome:
+        """Record a line not recorded before: match it on the managed account, run the command
+        that match stands for, and book the line on the bank account beside it.
+
+        ``allocated`` is why a pooled line is this account's (then the booked line's reason
+        says both); ``match`` a decision already taken. ``book=False`` leaves booking the line
+        to the caller (a pool books it naming the member, see
+        :mod:`~dpledger.application.pooledimport`), which then also gets refusals of money the
+        account cannot cover as they are. Other refusals raise :class:`BankFileError` naming the
+        line, or the refusal itself when ``transaction`` is ``None`` (a person allocating a
+        held line: no file to name).
+        """
+        if match is None:
+            match = self.match(line)
         try:
             receipt, match = self._record(line, match)
         except DpledgerError as refused:
+            if transaction is None or (not book and isinstance(refused, InsufficientFunds)):
+                raise
             raise BankFileError(
                 f"the line cannot be recorded: {refused.message}; nothing from this file was "
                 "imported",
@@ -391,41 +446,67 @@ class _Importer:
                 account_id=self.account.account_id,
                 fix=refused.fix,
             ) from refused
-        target = match.version if match.kind in (MatchKind.CONFIRMS, MatchKind.REVERSAL) else None
+        target = match.version if match.kind in _STANDS_FOR_ANOTHER else None
         if target is not None:
             self.awaiting.pop(target, None)  # confirmed or reversed: no other line stands for it
-        self.bank.record(
-            StatementLineBooked,
-            effective_date=line.booking_date,
-            actor=self.actor,
-            reason=fit_text(match.reason, MAX_TEXT),
-            line_key=line.key,
-            booking_date=line.booking_date,
-            amount=line.signed,
-            credit=line.credit,
-            is_reversal=line.is_reversal,
-            description=_describe(line),
-            bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
-            account_id=self.account.account_id,
-            event_version=receipt.version,
-            target_version=target or receipt.version,
-            event_type=match.matched_type or receipt.event_type,
-            match=match.kind.value,
-            reverses_line=match.line_key,
-        )
+        check_moved(receipt, line, self.bank.key)
+        reason = match.reason if allocated is None else f"{allocated}; {match.reason}"
+        self.booked = receipt, match
+        if book:
+            self.bank.record(
+                StatementLineBooked,
+                effective_date=line.booking_date,
+                actor=self.actor,
+                reason=fit_text(reason, MAX_TEXT),
+                line_key=line.key,
+                booking_date=line.booking_date,
+                amount=line.signed,
+                credit=line.credit,
+                is_reversal=line.is_reversal,
+                description=_describe(line),
+                bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
+                account_id=self.account.account_id,
+                event_version=receipt.version,
+                target_version=target or receipt.version,
+                event_type=match.matched_type or receipt.event_type,
+                match=match.kind.value,
+                reverses_line=match.line_key,
+            )
         return self._outcome(
             line,
             transaction,
             RECORDED,
-            match.reason,
+            reason,
             receipt.version,
             match=match.kind.value,
             event_type=receipt.event_type,
             item_id=receipt.item_id,
         )
 
+    def match(self, line: BankLine) -> Match:
+        """What ``line`` is on this account: one side of a transfer between the account's own
+        bank accounts (:func:`~dpledger.domain.transfers.transfer_leg`), else what the matching
+        rules say (:func:`~dpledger.domain.reconciliation.match_line`)."""
+        leg = transfer_leg(self.account, self.bank, line.booking_date, line.signed)
+        if leg is None:
+            return match_line(self.account, self.bank, line, self.awaiting)
+        side = "out of" if line.signed.pence < 0 else "into"
+        return Match(
+            MatchKind.TRANSFER,
+            f"the money {side} bank account {self.bank.key} of the transfer of {leg.amount} from "
+            f"{leg.from_bank_account} to {leg.to_bank_account} recorded on {leg.effective_date} "
+            f"(event {leg.version})",
+            version=leg.version,
+            matched_type=MoneyTransferred.__name__,
+        )
+
     def _record(self, line: BankLine, match: Match) -> tuple[Receipt, Match]:
-        """Record what ``match`` says the line is; a reversal that cannot be made is held."""
+        """Record what ``match`` says the line is; a reversal that cannot be made is held, and
+        a transfer's line records nothing on the account (the money stayed the person's)."""
+        if match.kind is MatchKind.TRANSFER:
+            assert match.version is not None
+            event = self.account_facts.event(match.version)
+            return Receipt(self.account.account_id, match.version, event), match
         if match.kind is MatchKind.REVERSAL:
             assert match.version is not None
             try:
@@ -474,7 +555,7 @@ class _Importer:
     def _outcome(
         self,
         line: BankLine,
-        transaction: BankTransaction,
+        transaction: BankTransaction | None,
         status: str,
         reason: str,
         version: int | None = None,
@@ -487,7 +568,7 @@ class _Importer:
             location=line.location,
             booking_date=line.booking_date,
             amount=line.signed,
-            description=transaction.description,
+            description=line.description if transaction is None else transaction.description,
             status=status,
             reason=reason,
             version=version,
@@ -532,7 +613,10 @@ class _Importer:
         return outcome(RECORDED, "")
 
     def note_pending(
-        self, statements: Sequence[BankStatement], pending: list[PendingBankLine]
+        self,
+        statements: Sequence[BankStatement],
+        pending: list[PendingBankLine],
+        aliases: Mapping[str, tuple[str, ...]] | None = None,
     ) -> bool:
         """Remember the bank's pending lines as of the statements' date; whether that changed.
 
@@ -554,6 +638,13 @@ class _Importer:
         if legacy is not None and base_as_of is None:
             base_as_of, base = legacy
         changed = False
+        # A pending line remembered under the key an earlier dpledger gave it is the same line.
+        pending = [
+            replace(line, key=next(k for k in (aliases or {}).get(line.key, ()) if k in base))
+            if any(k in base for k in (aliases or {}).get(line.key, ()))
+            else line
+            for line in pending
+        ]
         if base_as_of is None or as_of >= base_as_of:
             booked_already = {
                 line.key
@@ -609,6 +700,10 @@ class _Importer:
         )
 
 
+_STANDS_FOR_ANOTHER = (MatchKind.CONFIRMS, MatchKind.REVERSAL, MatchKind.TRANSFER)
+"""Matches whose line stands for an event recorded before it (its ``target_version``)."""
+
+
 def command_for(line: BankLine, match: Match, meta: Mapping[str, Any]) -> Command:
     """The command a person entering the payment of bank line ``line`` by hand would send, as
     ``match`` reads it (not for a confirmation or a reversal: those run on the entry they
@@ -633,6 +728,13 @@ def command_for(line: BankLine, match: Match, meta: Mapping[str, Any]) -> Comman
             amount=amount,
             bank_reference=reference,
             **meta,
+        )
+    if kind is MatchKind.REMITTANCE:
+        # imported here: the lead owns the module header (hoist it there)
+        from dpledger.domain.remittances import PayRemittance
+
+        return PayRemittance.build(
+            agency_id=match.agency_id, payments=match.payments, bank_reference=reference, **meta
         )
     if kind is MatchKind.NET_WAGES:
         return PayNetWages.build(pa_id=match.pa_id, amount=amount, bank_reference=reference, **meta)
@@ -668,11 +770,16 @@ def _bank_key(identifier: str, source: str) -> str:
         ) from bad
 
 
-def _moved(event: Any) -> Money:
-    """The money an event moved in (positive) or out of the bank, or confirmed the bank moved."""
-    if isinstance(event, BankLineConfirmed):
-        return event.amount
-    return Money(event.postings.effect_on(LedgerAccount.BANK))
+def check_moved(receipt: Receipt, line: BankLine, bank: str) -> None:
+    """The event a bank line recorded moved exactly the line's money in or out of the bank (or
+    confirmed that the bank did): checked for every line, so a bank account's lines always add
+    up to what its managed accounts' events say. A failure is a bug: nothing is saved."""
+    moved = money_moved(receipt.event, bank)
+    if moved != line.signed:
+        raise AssertionError(
+            f"bank line {line.key} moved {line.signed} but {receipt.event_type} (event "
+            f"{receipt.version} of {receipt.account_id}) moved {moved}"
+        )
 
 
 def _describe(line: BankLine) -> str:

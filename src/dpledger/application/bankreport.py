@@ -106,16 +106,9 @@ class ImportReport:
 
     def render(self) -> str:
         """A readable report, one line per bank line, then balances and breaks."""
-        head = (
-            f"{self.source} -> {self.account_id}: {len(self.recorded)} recorded, "
-            f"{len(self.already_imported)} already imported, "
-            f"{sum(1 for x in self.lines if x.status == PENDING)} pending, "
-            f"{sum(1 for x in self.lines if x.status in (INFO, SKIPPED))} not imported "
-            f"(version {self.version_before} -> {self.version_after})"
-        )
-        out = [head]
+        out = [f"{self.source} -> {self.account_id}: {self.summary()}"]
         if self.nothing_new:
-            out.append("Nothing new: this file was already imported; the ledger is unchanged.")
+            out.append(self._nothing_new())
         for line in self.lines:
             when = line.booking_date.isoformat() if line.booking_date else "no date   "
             what = line.match or line.status
@@ -144,6 +137,47 @@ class ImportReport:
             )
         return "\n".join(out)
 
+    def counts(self) -> dict[str, int]:
+        """How many lines had each fate: ``new`` (recorded and matched), ``held`` (recorded in
+        suspense, for someone to resolve), ``unallocated`` (a pooled line no member was found
+        for), ``already imported``, ``before opening``, ``pending`` and ``info``."""
+        held = {MatchKind.UNEXPECTED_INCOME.value, MatchKind.UNEXPECTED_OUTGOING.value}
+        found = dict.fromkeys(
+            ("new", "held", "unallocated", ALREADY_IMPORTED, "before opening", PENDING, INFO), 0
+        )
+        for line in self.lines:
+            if line.status == RECORDED:
+                fate = (
+                    "held"
+                    if line.match in held
+                    else "unallocated"
+                    if line.match == "unallocated"
+                    else "new"
+                )
+            elif line.status == SKIPPED:
+                fate = "before opening"
+            else:
+                fate = line.status
+            found[fate] = found.get(fate, 0) + 1
+        return found
+
+    def summary(self) -> str:
+        """What happened to the file's lines, in one line (fates with no lines left out)."""
+        parts = [f"{n} {fate}" for fate, n in self.counts().items() if n]
+        lines = ", ".join(parts) if parts else "no lines"
+        return f"{lines} (version {self.version_before} -> {self.version_after})"
+
+    def _nothing_new(self) -> str:
+        counts = self.counts()
+        if counts[ALREADY_IMPORTED] and counts[ALREADY_IMPORTED] == len(self.lines):
+            return "Nothing new: every line was imported before; the ledger is unchanged."
+        if counts["before opening"] and not counts[ALREADY_IMPORTED]:
+            return (
+                "Nothing recorded: the lines are dated before the account was opened; the "
+                "ledger is unchanged."
+            )
+        return "Nothing recorded: no line of this file was new; the ledger is unchanged."
+
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (amounts in pence, dates in ISO form)."""
 
@@ -163,6 +197,7 @@ class ImportReport:
             "source": self.source,
             "statements": self.statements,
             "recorded": len(self.recorded),
+            "counts": self.counts(),
             "already_imported": len(self.already_imported),
             "nothing_new": self.nothing_new,
             "pending_changed": self.pending_changed,

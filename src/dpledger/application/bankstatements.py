@@ -126,7 +126,7 @@ def classify(
     status = str(transaction.status)
     day = transaction.booking_date
     if status == "booked" and day is not None and day >= account.opened_on:
-        booked.append((_bank_line(transaction), transaction))
+        booked.append((bank_line(transaction), transaction))
         return None
     if status == "pending":
         pending.append(
@@ -138,10 +138,10 @@ def classify(
             )
         )
         reason = "pending at the bank: remembered, posts nothing until booked"
-        return _plain_outcome(transaction, PENDING, reason)
+        return plain_outcome(transaction, PENDING, reason)
     if status == "info":
-        return _plain_outcome(transaction, INFO, "information only: the bank never booked it")
-    return _plain_outcome(
+        return plain_outcome(transaction, INFO, "information only: the bank never booked it")
+    return plain_outcome(
         transaction,
         SKIPPED,
         f"dated before the account was opened on {account.opened_on}: the ledger holds nothing "
@@ -149,7 +149,7 @@ def classify(
     )
 
 
-def _plain_outcome(transaction: BankTransaction, status: str, reason: str) -> LineOutcome:
+def plain_outcome(transaction: BankTransaction, status: str, reason: str) -> LineOutcome:
     return LineOutcome(
         key=transaction.dedup_key,
         location=transaction.source_location,
@@ -161,7 +161,7 @@ def _plain_outcome(transaction: BankTransaction, status: str, reason: str) -> Li
     )
 
 
-def _bank_line(transaction: BankTransaction) -> BankLine:
+def bank_line(transaction: BankTransaction) -> BankLine:
     assert transaction.booking_date is not None  # booked lines have one (the model checks)
     return BankLine(
         key=transaction.dedup_key,
@@ -174,6 +174,7 @@ def _bank_line(transaction: BankTransaction) -> BankLine:
         end_to_end_id=transaction.end_to_end_id,
         is_reversal=transaction.is_reversal,
         location=transaction.source_location,
+        earlier_keys=tuple(transaction.earlier_keys),
     )
 
 

@@ -35,10 +35,12 @@ from dpledger.domain.errors import (
 )
 from dpledger.domain.events import AccountEvent, command_index_key
 from dpledger.domain.keys import KeyRecord
-from dpledger.domain.lifecycle import OpenAccount
+from dpledger.domain.lifecycle import BankAccountAdded, BankAccountNamed, OpenAccount
 from dpledger.domain.money import Money
+from dpledger.domain.pooled import PoolMemberJoined
 from dpledger.domain.records import invoice_key
 from dpledger.domain.registry import ALERT_RULES, decision_for
+from dpledger.domain.transfers import MoneyTransferred, check_transfer_covered
 from dpledger.log import get_logger
 
 
@@ -236,10 +238,33 @@ class Session:
         first = new[0]
         assert isinstance(first, AccountEvent)
         self._recorded.append((command.method, first))
+        if isinstance(first, BankAccountNamed | BankAccountAdded):
+            self._join_pool(account, first)
+        elif isinstance(first, MoneyTransferred):
+            bank = self.bank(first.from_bank_account)
+            if bank is not None:
+                check_transfer_covered(bank, first, account_id)
         alerts: tuple[Alert, ...] = ()
         if command.raises_alerts:
             alerts = tuple(a for a in _alerts(account) if before is None or a.key not in before)
         return Receipt(account_id, first.originator_version, first, alerts=alerts)
+
+    def _join_pool(
+        self, account: ManagedAccount, event: BankAccountNamed | BankAccountAdded
+    ) -> None:
+        """A managed account that names a pooled client account joins the pool, in the same
+        transaction (a bank account not declared pooled knows its holders from its lines)."""
+        bank = self.bank(event.bank_account)
+        if bank is None or not bank.book.pooled or account.account_id in bank.book.members:
+            return
+        bank.record(
+            PoolMemberJoined,
+            effective_date=event.effective_date,
+            actor=event.actor,
+            reason=f"{type(event).__name__} (event {event.originator_version})",
+            account_id=account.account_id,
+            person_ref=account.terms.person_ref,
+        )
 
     def _replay(
         self, account_id: str, facts: StoreFacts, prior: KeyRecord, command: Command

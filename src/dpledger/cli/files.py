@@ -150,8 +150,9 @@ def import_(
         list[str],
         typer.Argument(
             metavar="[ACCOUNT] FILE...",
-            help="Bank statements: the account id, then the files. A dpledger history "
-            "(.jsonl from `dpledger export --format jsonl`): just the files.",
+            help="Bank statements: the account id, then the files; a pooled client "
+            "account's statements (see `dpledger pool`) or a dpledger history (.jsonl from "
+            "`dpledger export --format jsonl`): just the files.",
         ),
     ],
     file_format: Annotated[
@@ -171,6 +172,16 @@ def import_(
             show_default=False,
         ),
     ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="FILE",
+            help="A CSV rules file (TOML) describing a custom CSV layout (docs/bankfeeds.md).",
+            show_default=False,
+            exists=True,
+        ),
+    ] = None,
     bank_account: Annotated[
         str | None,
         typer.Option(
@@ -186,7 +197,8 @@ def import_(
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """Import bank statement files into an account, or dpledger histories into a store.
+    """Import bank statement files into an account or a pooled client account, or dpledger
+    histories into a store.
 
     Bank files (CSV, OFX, MT940, camt.053, Open Banking JSON) are each imported whole or not
     at all, and importing one again records nothing new (docs/bankfeeds.md). A history is
@@ -198,24 +210,40 @@ def import_(
     )
     if history:
         return _import_histories(arguments, store, as_json)
-    if len(arguments) < 2:
+    pooled = bool(arguments) and Path(arguments[0]).is_file()
+    if not pooled and len(arguments) < 2:
         raise typer.BadParameter(
-            "give the account id and at least one bank file", param_hint="[ACCOUNT] FILE..."
+            "give the account id and at least one bank file (or only files, of a pooled "
+            "client account)",
+            param_hint="[ACCOUNT] FILE...",
         )
-    account_id, paths = arguments[0], arguments[1:]
+    account_id, paths = (None, arguments) if pooled else (arguments[0], arguments[1:])
+    if rules is not None and mapping is not None:
+        raise typer.BadParameter("give --mapping or --rules, not both", param_hint="--rules")
+    layout: Any = mapping
+    if rules is not None:
+        from dpledger.adapters.bankfeeds import load_csv_rules
+
+        layout = load_csv_rules(rules)
     reports: list[dict[str, Any]] = []
     refused = 0
     with ledger_on(store, create=True) as ledger, progress_bar("Importing files") as update:
         for done, path in enumerate(paths, start=1):
+            kind = None if file_format is None else file_format.value
             try:
-                report = ledger.import_bank_file(
-                    account_id,
-                    path,
-                    actor=actor,
-                    format=None if file_format is None else file_format.value,
-                    mapping=mapping,
-                    bank_account=bank_account,
-                )
+                if account_id is None:
+                    report = ledger.import_pooled_file(
+                        path, actor=actor, format=kind, mapping=layout, bank_account=bank_account
+                    )
+                else:
+                    report = ledger.import_bank_file(
+                        account_id,
+                        path,
+                        actor=actor,
+                        format=kind,
+                        mapping=layout,
+                        bank_account=bank_account,
+                    )
             except DpledgerError as error:
                 refused += 1
                 err.print(f"dpledger: {error}", markup=False)

@@ -36,7 +36,12 @@ from dpledger.domain.events import AccountEvent, BankAccountEvent, NotCorrectabl
 from dpledger.domain.funds import BANK_KEY_PREFIX, BankLineConfirmed
 from dpledger.domain.keys import HoldsKeys
 from dpledger.domain.money import Money
-from dpledger.domain.records import BankLineRecord, PendingBankLine
+from dpledger.domain.records import (
+    AllocationRule,
+    BankLineRecord,
+    PendingBankLine,
+    UnallocatedLine,
+)
 from dpledger.domain.snapshots import CheckedSnapshot, SnapshotRefused, restored_aggregate
 from dpledger.domain.window import COMPACT_EVERY, window_start
 
@@ -89,6 +94,19 @@ def line_digest(day: date, credit: bool, amount: Money, is_reversal: bool) -> st
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def money_moved(event: Any, bank: str | None = None) -> Money:
+    """The money a managed account's event moved in (positive) or out of the bank (of ``bank``,
+    for a transfer between the account's own bank accounts), or confirmed that the bank moved (a
+    bank line confirming money recorded by hand)."""
+    if isinstance(event, BankLineConfirmed):
+        return event.amount
+    moved_in = getattr(event, "moved_in", None)
+    if moved_in is not None and bank is not None:
+        moved: Money = moved_in(bank)
+        return moved
+    return Money(event.postings.effect_on(LedgerAccount.BANK))
+
+
 # ---------------------------------------------------------------------------- state
 @dataclass(slots=True)
 class BankBook:
@@ -106,6 +124,34 @@ class BankBook:
     pending_as_of: date | None = None
     holders: list[str] = field(default_factory=list)
     """The managed accounts whose money its lines moved."""
+    balance: int = 0
+    """The sum of every booked line, in pence (signed): the bank balance the lines account for."""
+    shares: dict[str, int] = field(default_factory=dict)
+    """Each managed account's part of :attr:`balance`: the lines allocated to it, in pence."""
+    unallocated: dict[str, UnallocatedLine] = field(default_factory=dict)
+    """Lines of a pooled account held until someone allocates them, by key (never compacted:
+    each is open until allocated in full)."""
+    unallocated_total: int = 0
+    """The pence of :attr:`unallocated` (signed: money paid out nobody has been named for is
+    negative)."""
+    pooled: bool = False
+    """A pooled client account: it holds the money of several managed accounts."""
+    name: str = ""
+    members: dict[str, str] = field(default_factory=dict)
+    """A pooled account's members: managed account id to the person's reference."""
+    rules: list[AllocationRule] = field(default_factory=list)
+    """How a pooled account's lines are allocated to its members (the provider's table)."""
+
+    def allocated(self) -> int:
+        """The pence of the lines allocated to managed accounts."""
+        return sum(self.shares.values())
+
+    def move(self, account_id: str | None, pence: int) -> None:
+        """Book ``pence`` of a line to ``account_id`` (``None``: unallocated)."""
+        if account_id is None:
+            self.unallocated_total += pence
+        else:
+            self.shares[account_id] = self.shares.get(account_id, 0) + pence
 
     def compact(self) -> None:
         """Forget lines booked before the recent window up to the latest line."""
@@ -135,15 +181,18 @@ class BankAccount(HoldsKeys, Aggregate):
         effective_date: date,
         actor: str,
         reason: str | None = None,
+        command_key: str | None = None,
+        command_digest: str | None = None,
         **fields: Any,
     ) -> BankAccountEvent:
-        """Record one event of ``event_class`` on the bank account, chained to the one before."""
+        """Record one event of ``event_class`` on the bank account, chained to the one before
+        (``command_key``: the idempotency key of the person's request it answers, if any)."""
         fields.update(
             effective_date=effective_date,
             actor=actor,
             reason=reason,
-            command_key=None,
-            command_digest=None,
+            command_key=command_key,
+            command_digest=command_digest,
         )
         self.trigger_event(
             event_class, **chained(event_class, fields, self.id, self.version + 1, self.head)
@@ -292,6 +341,19 @@ class StatementLineBooked(BankAccountEvent):
         not kept in the book: its key is in the key index, which is what de-duplication reads.
         """
         book = bank.book
+        book.balance += self.amount.pence
+        book.move(self.account_id, self.amount.pence)
+        if self.account_id is None:
+            book.unallocated[self.line_key] = UnallocatedLine(
+                key=self.line_key,
+                booking_date=self.booking_date,
+                amount=self.amount,
+                remaining=self.amount,
+                description=self.description,
+                bank_reference=self.bank_reference,
+                is_reversal=self.is_reversal,
+                reason=self.reason or "",
+            )
         if book.lines_through is None or self.booking_date >= window_start(book.lines_through):
             book.lines[self.line_key] = BankLineRecord(
                 key=self.line_key,

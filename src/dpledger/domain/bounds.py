@@ -155,7 +155,8 @@ def check_text(value: object, field: str, *, limit: int = MAX_TEXT) -> str:
             field=field,
             fix="shorten it; keep documents outside the ledger and refer to them",
         )
-    _refuse_invisible(text, field)
+    if not (text.isprintable() and (text.isascii() or _BIDI.isdisjoint(text))):
+        _refuse_invisible(text, field)
     return text
 
 
@@ -234,6 +235,9 @@ def clean_text(value: str, limit: int = MAX_TEXT) -> str:
     Bank statements are evidence read as they come; a tab inside a description is not a reason
     to refuse a whole statement, but it must not reach an audit sheet either.
     """
+    if value.isprintable() and (value.isascii() or _BIDI.isdisjoint(value)):
+        # Nearly all bank text: nothing to drop, only spaces to tidy.
+        return " ".join(value.split())[:limit]
     kept = "".join(
         " " if ch.isspace() else ch
         for ch in value

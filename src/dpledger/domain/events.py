@@ -175,8 +175,10 @@ class BankAccountEvent(Aggregate.Event):
         return cls.__name__
 
     def claims(self) -> dict[str, str | None]:
-        """Keys this event takes in its bank account's key index (a bank line's key)."""
-        return {}
+        """Keys this event takes in its bank account's key index: the idempotency key of the
+        request it answers (a line's key or a stated balance are claimed by their events)."""
+        key = self.command_key
+        return {} if key is None else {command_index_key(key): self.command_digest}
 
     def releases(self) -> tuple[str, ...]:
         """Keys of the key index this event gives back."""

@@ -31,7 +31,7 @@ from dpledger.domain.errors import (
 from dpledger.domain.events import AccountEvent, NotCorrectable, money_in
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, to_policy
-from dpledger.domain.records import AccountStatus, BudgetAgreement
+from dpledger.domain.records import AccountStatus, BankTransfer, BudgetAgreement
 from dpledger.domain.rules import budget_on, contributions_due, next_review_due
 
 if TYPE_CHECKING:
@@ -69,7 +69,14 @@ class Terms:
     next_review_by: date | None = None
     """The date the last review set for the next one, when sooner than the policy's interval."""
     bank_account: str | None = None
-    """The bank account the money is held in (a :func:`~dpledger.domain.bank.bank_key`)."""
+    """The bank account the money is held in (a :func:`~dpledger.domain.bank.bank_key`): the
+    main one, whose statements an import for the account reads by default."""
+    other_bank_accounts: list[str] = field(default_factory=list)
+    """Other bank accounts holding part of the money (a savings account, a pooled client
+    account), in the order they were added."""
+    transfers: list[BankTransfer] = field(default_factory=list)
+    """Transfers between its bank accounts within the recent window (their bank lines are
+    matched to them)."""
     budgets: list[BudgetAgreement] = field(default_factory=list)
 
     @classmethod
@@ -80,6 +87,11 @@ class Terms:
     def compact(self, cutoff: date) -> None:
         """Forget suspensions that ended before ``cutoff``."""
         self.suspensions = [s for s in self.suspensions if s.end is None or s.end >= cutoff]
+        self.transfers = [t for t in self.transfers if t.effective_date >= cutoff]
+
+    def holds_money_in(self, key: str) -> bool:
+        """Whether the account's money is held (in part) in bank account ``key``."""
+        return key == self.bank_account or key in self.other_bank_accounts
 
     def ordered_budgets(self) -> tuple[BudgetAgreement, ...]:
         """Every budget agreement, in effective-date order."""
@@ -220,8 +232,11 @@ class BankAccountNamed(AccountEvent):
     )
 
     def evolve(self, account: ManagedAccount) -> None:
-        """The account's bank account."""
-        account.terms.bank_account = self.bank_account
+        """The account's (main) bank account."""
+        terms = account.terms
+        if self.bank_account in terms.other_bank_accounts:
+            terms.other_bank_accounts.remove(self.bank_account)
+        terms.bank_account = self.bank_account
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
@@ -242,6 +257,49 @@ def name_bank_account(account: ManagedAccount, command: NameBankAccount, ctx: Co
             fix="nothing to do",
         )
     account.record(ctx, BankAccountNamed, NO_POSTINGS, bank_account=key)
+
+
+class AddBankAccount(Command):
+    """Hold part of the account's money in another bank account too (a savings account, or a
+    provider's pooled client account), beside the one named (sort code and number, or IBAN)."""
+
+    method: ClassVar[str] = "add_bank_account"
+    bank_account: Name
+
+
+class BankAccountAdded(AccountEvent):
+    """Part of the account's money is held in ``bank_account`` too, from ``effective_date``."""
+
+    bank_account: str
+    """The bank account's key (:func:`~dpledger.domain.bank.bank_key`)."""
+
+    correction: ClassVar[NotCorrectable] = NotCorrectable(
+        "bank accounts stay on record; transfer the money out of one no longer used"
+    )
+
+    def evolve(self, account: ManagedAccount) -> None:
+        """One more bank account."""
+        account.terms.other_bank_accounts.append(self.bank_account)
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any]) -> str:
+        """``money also held in bank account 30-99-50 12345678``."""
+        return f"money also held in bank account {details.get('bank_account')}"
+
+
+@decides(AddBankAccount)
+def add_bank_account(account: ManagedAccount, command: AddBankAccount, ctx: Context) -> None:
+    """Add a bank account; one the account already holds money in is refused (a retry without a
+    key cannot record it twice)."""
+    check_writable(account, ctx)
+    key = bank_key(command.bank_account)
+    if account.terms.holds_money_in(key):
+        raise InvalidTransition(
+            f"the money is already held in bank account {key}",
+            account_id=account.account_id,
+            fix="nothing to do",
+        )
+    account.record(ctx, BankAccountAdded, NO_POSTINGS, bank_account=key)
 
 
 # ---------------------------------------------------------------------------- budget

@@ -296,3 +296,48 @@ class ReconciliationBreak:
     bank_account: str | None = None
     """The bank account whose event stated the balance (``version`` is in its history); ``None``
     when 0.1 recorded it on the managed account itself (``version`` is the account's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnallocatedLine:
+    """A booked line of a pooled client account that no member has been named for yet.
+
+    ``amount`` is the line's (signed: negative money out); ``remaining`` what is still to be
+    allocated (allocations may split a line between people); ``reason`` why it was held.
+    """
+
+    key: str
+    booking_date: date
+    amount: Money
+    remaining: Money
+    description: str
+    bank_reference: str | None
+    is_reversal: bool
+    reason: str
+    allocations: int = 0
+    """How many allocations have taken part of it (numbers each part's key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRule:
+    """One row of a pooled account's allocation table: a line whose ``field`` matches
+    ``pattern`` (a regular expression, case ignored) belongs to ``account_id``.
+
+    ``field`` is ``"text"`` (everything the bank says about the line), ``"payer"`` (the
+    counterparty: who paid or was paid) or ``"reference"`` (the bank reference).
+    """
+
+    account_id: str
+    pattern: str
+    field: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class BankTransfer:
+    """Money a managed account moved between two of its bank accounts (event ``version``)."""
+
+    version: int
+    effective_date: date
+    from_bank_account: str
+    to_bank_account: str
+    amount: Money

@@ -24,8 +24,12 @@ from dpledger.domain import (
     invoices,
     lifecycle,
     payroll,
+    pooled,
+    reconciliation,
+    remittances,
     surplus,
     suspense,
+    transfers,
 )
 from dpledger.domain.alerts import AlertRule
 from dpledger.domain.commands import DECISIONS, Command, Decide
@@ -36,15 +40,22 @@ CONCERNS: tuple[ModuleType, ...] = (
     funds,
     invoices,
     payroll,
+    remittances,
     suspense,
     surplus,
     corrections,
     careplan,
     bank,
+    pooled,
+    transfers,
 )
 """The modules of the write side's concerns, each with its commands, events and rules."""
 
-ALERT_RULES: tuple[AlertRule, ...] = (invoices.rate_alerts, careplan.care_plan_alerts)
+ALERT_RULES: tuple[AlertRule, ...] = (
+    invoices.rate_alerts,
+    careplan.care_plan_alerts,
+    reconciliation.schedule_alerts,
+)
 """Every alert rule (see :mod:`dpledger.domain.alerts`)."""
 
 _ = account  # the aggregate registers the opening decision

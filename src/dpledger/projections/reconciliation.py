@@ -32,6 +32,7 @@ from dpledger.domain.bank import BankAccountOpened, BankBalanceAsserted, BankBal
 from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
+from dpledger.domain.pooled import PoolingConfigured
 from dpledger.domain.records import ReconciliationBreak
 from dpledger.projections.balances import balance_as_of, known_key, recorded_key
 from dpledger.projections.engine import ReadModel, first_event
@@ -119,7 +120,7 @@ class StatedBalances(ReadModel):
     """Every balance a statement stated, and which bank account holds each account's money."""
 
     name = "stated_balances"
-    table_names = ("dpv_stated", "dpv_bank_named")
+    table_names = ("dpv_stated", "dpv_bank_named", "dpv_pooled")
     tables = (
         "CREATE TABLE IF NOT EXISTS dpv_stated ("
         " holder TEXT NOT NULL, version BIGINT NOT NULL, event_type TEXT NOT NULL,"
@@ -132,6 +133,9 @@ class StatedBalances(ReadModel):
         " account_id TEXT NOT NULL, version BIGINT NOT NULL, recorded_at TEXT NOT NULL,"
         " bank_key TEXT NOT NULL, PRIMARY KEY (account_id, version))",
         "CREATE INDEX IF NOT EXISTS dpv_bank_named_key ON dpv_bank_named (bank_key)",
+        "CREATE TABLE IF NOT EXISTS dpv_pooled ("
+        " bank_key TEXT NOT NULL, version BIGINT NOT NULL, recorded_at TEXT NOT NULL,"
+        " PRIMARY KEY (bank_key, version))",
     )
 
     def __init__(self, *args: Any) -> None:
@@ -147,6 +151,15 @@ class StatedBalances(ReadModel):
             self._insert(cur, _BANK + self._name(event.originator_id, "key"), event)
         elif isinstance(event, BankBalanceAsserted):
             self._insert(cur, _ACCOUNT + self._name(event.originator_id, "account_id"), event)
+        elif isinstance(event, PoolingConfigured):
+            cur.execute(
+                "INSERT INTO dpv_pooled (bank_key, version, recorded_at) VALUES (?, ?, ?)",
+                (
+                    self._name(event.originator_id, "key"),
+                    event.originator_version,
+                    recorded_key(event.timestamp),
+                ),
+            )
         elif isinstance(event, BankAccountNamed):
             cur.execute(
                 "INSERT INTO dpv_bank_named (account_id, version, recorded_at, bank_key)"
@@ -230,7 +243,20 @@ def _holders(cur: ViewCursor, account_id: str, known_at: datetime | None) -> tup
     (the unidentified ones twice when it names none)."""
     unidentified = unidentified_key(account_id)
     named = named_bank_account(cur, account_id, known_at) or unidentified
+    if is_pooled(cur, named, known_at):
+        # A pool's balances are all its members' money: compared with the pool, not with one
+        # member (``Ledger.pool_position``).
+        named = unidentified
     return _ACCOUNT + account_id, _BANK + unidentified, _BANK + named
+
+
+def is_pooled(cur: ViewCursor, bank_key: str, known_at: datetime | None = None) -> bool:
+    """Whether ``bank_key`` was declared a pooled client account, as known at ``known_at``."""
+    cur.execute(
+        "SELECT 1 FROM dpv_pooled WHERE bank_key = ? AND recorded_at <= ? LIMIT 1",
+        (bank_key, known_key(known_at)),
+    )
+    return cur.fetchone() is not None
 
 
 def stated_balances(
