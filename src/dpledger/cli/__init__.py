@@ -43,7 +43,7 @@ def configure_logging(*, verbose: bool) -> None:
 
 
 # Registers the commands on ``app`` (imported for that effect).
-from dpledger.cli import audit, files  # noqa: E402
+from dpledger.cli import audit, files, pooled, work  # noqa: E402, F401
 
 __all__ = ["app", "audit", "files", "main"]
 
