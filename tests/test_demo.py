@@ -15,9 +15,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dpledger import Ledger, LedgerAccount, Money
-from dpledger.demo import DEMO_ACCOUNT_IDS, DemoReport, build_demo, four_weekly_payslip, render
+from dpledger.adapters.bankfeeds import parse_bytes
+from dpledger.demo import (
+    DEMO_ACCOUNT_IDS,
+    OWN_BANK_ACCOUNT_IDS,
+    POOL_IBAN,
+    POOLED_ACCOUNT_IDS,
+    DemoReport,
+    PoolLine,
+    build_demo,
+    camt053,
+    four_weekly_payslip,
+    render,
+)
 from dpledger.demo.payroll import hmrc_due_date
-from dpledger.demo.setting import YEAR_END, YEAR_START, calendar_months, four_weekly_periods
+from dpledger.demo.setting import (
+    FINANCE,
+    YEAR_END,
+    YEAR_START,
+    calendar_months,
+    four_weekly_periods,
+)
 from dpledger.domain.corrections import EntryCorrected
 from dpledger.domain.invoices import InvoiceReceived
 from dpledger.domain.surplus import RecoupmentDemanded
@@ -33,8 +51,11 @@ def built() -> Iterator[tuple[Ledger, DemoReport]]:
 
 def test_the_demo_records_each_account(built: tuple[Ledger, DemoReport]) -> None:
     ledger, report = built
+    # The five accounts with a bank account each (the report's table), and the two whose
+    # money is in the pool (its own section).
     assert ledger.account_ids() == list(DEMO_ACCOUNT_IDS)
-    assert [a.account_id for a in report.accounts] == list(DEMO_ACCOUNT_IDS)
+    assert DEMO_ACCOUNT_IDS == OWN_BANK_ACCOUNT_IDS + POOLED_ACCOUNT_IDS
+    assert [a.account_id for a in report.accounts] == list(OWN_BANK_ACCOUNT_IDS)
     assert 4 <= len(report.accounts) <= 6
     for summary in report.accounts:
         assert summary.events == len(ledger.events(summary.account_id)) > 50
@@ -142,6 +163,10 @@ def test_the_report_renders_every_account(built: tuple[Ledger, DemoReport]) -> N
         assert account_id in text
     for expected in ("What happened", "overdraft prevented", "duplicate invoice refused"):
         assert expected in text
+    assert report.pool is not None
+    for account_id in POOLED_ACCOUNT_IDS:
+        assert account_id in text
+    assert f"Reconciliation: {report.pool.reconciliation}." in " ".join(text.split())
     assert len(text.splitlines()) <= 80
     assert max(len(line) for line in text.splitlines()) <= 90
 
@@ -275,3 +300,100 @@ def test_the_console_command_reports_usage_errors(tmp_path: Path) -> None:
     verbose = _cli("demo", "--store", "memory:", "--verbose", cwd=tmp_path)
     assert verbose.returncode == 0
     assert "event='command.recorded'" in verbose.stderr
+
+
+# ----------------------------------------------------------------------------- the pool
+def test_the_pool_adds_up_and_each_share_is_its_members_money(
+    built: tuple[Ledger, DemoReport],
+) -> None:
+    ledger, report = built
+    pool = report.pool
+    assert pool is not None
+    position = ledger.pool_position(POOL_IBAN)
+    assert pool.adds_up
+    assert position.adds_up
+    assert set(pool.members) == set(POOLED_ACCOUNT_IDS)
+    for account_id in POOLED_ACCOUNT_IDS:
+        # The member's own ledger holds exactly its share of the pool, and its money went out
+        # only as what it owed: nothing was held in its suspense.
+        assert pool.shares[account_id] == ledger.bank_balance(account_id)
+        assert pool.shares[account_id].is_positive()
+        assert ledger.account(account_id).suspense_items == {}
+    assert pool.balance == sum((pool.shares[m] for m in pool.members), pool.unallocated)
+    assert pool.unallocated == Money(0)
+    assert ledger.unallocated(POOL_IBAN) == []
+    assert ledger.verify().ok
+
+
+def test_the_pools_reconciliation_is_backed_by_the_balances_the_bank_stated(
+    built: tuple[Ledger, DemoReport],
+) -> None:
+    ledger, report = built
+    assert report.pool is not None
+    position = ledger.pool_position(POOL_IBAN)
+    # One closing balance a statement; each opening repeats the last closing (or precedes the
+    # pool), so it states nothing new.
+    assert len(position.stated) == report.pool.statements == len(list(four_weekly_periods()))
+    assert all(stated.agrees for stated in position.stated)
+    assert position.stated[-1].day == YEAR_END
+    assert position.stated[-1].stated == position.balance
+    assert report.pool.reconciliation == position.reconciliation()
+    assert f"all {len(position.stated)} stated balances" in report.pool.reconciliation
+    # A member's own sheet compares nothing: the pool's balances are all its members' money.
+    sheet = ledger.statement("DP-1006", YEAR_START, YEAR_END)
+    assert sheet.stated_balances == 0
+    assert sheet.reconciliation.startswith("No bank balance was stated")
+
+
+def test_every_way_of_allocating_a_pooled_line_happened(built: tuple[Ledger, DemoReport]) -> None:
+    ledger, report = built
+    pool = report.pool
+    assert pool is not None
+    assert all(pool.allocated_by[how] >= 1 for how in ("named", "rule", "expected", "held"))
+    assert sum(pool.allocated_by.values()) == pool.lines
+    # The held line was allocated by a person, with a reason, to the member it was for.
+    allocated = [
+        event
+        for event in ledger.application.events.get(_pool_id())
+        if type(event).__name__ == "LineAllocated"
+    ]
+    assert len(allocated) == pool.allocated_by["held"] == 1
+    (allocation,) = allocated
+    assert allocation.account_id == "DP-1007"
+    assert allocation.actor == FINANCE
+    assert "daughter" in (allocation.reason or "")
+    assert allocation.match == "contribution"
+    assert any(h.account_id == "DP-1007" and "held" in h.text for h in report.highlights)
+
+
+def _pool_id() -> object:
+    from dpledger.domain.bank import bank_account_uuid
+    from dpledger.domain.bankids import bank_key
+
+    return bank_account_uuid(bank_key(POOL_IBAN))
+
+
+def test_the_pool_statements_are_camt053_whose_balances_chain() -> None:
+    lines = [
+        PoolLine(date(2025, 4, 8), 132_000, "NORTHSHIRE CC P-10236 & CO", "NORTHSHIRE CC", "R-1"),
+        PoolLine(date(2025, 4, 9), -4_530, "INVOICE OAK-2504", "OAKFIELD CARE LTD", "R-2"),
+    ]
+    data = camt053(
+        lines,
+        iban=POOL_IBAN,
+        statement_id="VW-1",
+        period=(date(2025, 4, 7), date(2025, 5, 4)),
+        opening_pence=10_000,
+    )
+    (statement,) = parse_bytes(data, filename="pool.xml")
+    assert statement.account_id == "60-95-11 20250407"  # the IBAN, as sort code and number
+    assert statement.opening_balance is not None
+    assert statement.closing_balance is not None
+    assert statement.opening_balance.balance == Money("100.00")
+    assert statement.closing_balance.balance == Money("100.00") + Money("1320.00") - Money("45.30")
+    assert [(t.amount, t.bank_reference) for t in statement.transactions] == [
+        (Money("1320.00"), "R-1"),
+        (Money("45.30"), "R-2"),
+    ]
+    assert statement.transactions[0].description == "NORTHSHIRE CC P-10236 & CO"
+    assert statement.transactions[1].counterparty == "OAKFIELD CARE LTD"

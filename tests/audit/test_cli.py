@@ -18,6 +18,7 @@ import pytest
 from audit_scenario import record_scenario
 
 from dpledger import Ledger, LedgerAccount
+from dpledger.demo import DEMO_ACCOUNT_IDS
 from dpledger.domain.bank import bank_account_uuid
 
 DPLEDGER = Path(sys.executable).with_name("dpledger")
@@ -127,7 +128,7 @@ def test_replay_of_the_store_agrees_with_the_projections(demo_store: Path) -> No
     done = run("replay", "--as-of", "2026-03-31", "--json", store=demo_store)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert [a["account_id"] for a in data["accounts"]] == [f"DP-100{i}" for i in range(1, 6)]
+    assert [a["account_id"] for a in data["accounts"]] == list(DEMO_ACCOUNT_IDS)
     assert all(a["projection_agrees"] for a in data["accounts"])
     assert data["disagreements"] == []
     with Ledger.sqlite(demo_store) as ledger:
@@ -189,7 +190,7 @@ def test_portfolio_of_the_only_council(demo_store: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["council"] == COUNCIL
-    assert len(data["accounts"]) == 5
+    assert [a["account_id"] for a in data["accounts"]] == list(DEMO_ACCOUNT_IDS)
     assert data["money_held"] == sum(a["bank"] for a in data["accounts"])
     unknown = run("portfolio", "Nowhere Council", store=demo_store)
     assert unknown.returncode == 1
@@ -221,7 +222,10 @@ def test_seals_expose_a_truncated_history(copy: Path) -> None:
     seals = copy.parent / "seals.json"
     taken = run("seal", "--all", "-o", str(seals), store=copy, **key)
     assert taken.returncode == 0, taken.stderr
-    assert len(json.loads(seals.read_text())) == 5
+    # One seal an account, and one for the pooled client account the demo's statements are of.
+    sealed = {s["account_id"] for s in json.loads(seals.read_text())}
+    assert sealed >= set(DEMO_ACCOUNT_IDS)
+    assert len(sealed) == len(DEMO_ACCOUNT_IDS) + 1
     assert run("verify", "--seals", str(seals), store=copy, **key).returncode == 0
     with sqlite3.connect(copy) as db:
         db.execute("DELETE FROM stored_events WHERE rowid = (SELECT MAX(rowid) FROM stored_events)")

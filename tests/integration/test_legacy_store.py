@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -47,6 +48,7 @@ from dpledger.errors import (
     InvalidTransition,
 )
 from dpledger.readside import Seal
+from dpledger.reporting.statement import Statement
 from dpledger.reporting.text import render_statement
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
@@ -174,7 +176,20 @@ def test_the_seal_and_the_audit_sheet_are_0_1s(legacy: Ledger, name: str) -> Non
     assert legacy.seal(name).as_dict() == expected["seal"]
     last = date.fromisoformat(expected["last"])
     sheet = legacy.statement(name, legacy.account(name).opened_on, last, generated_at=GENERATED_AT)
-    assert render_statement(sheet) == expected["statement"]
+    # The balances 0.1's sheet lists among its events are the ones today's sheet counts.
+    events = expected["statement"].split("\nEVENTS (", 1)[1]
+    assert sheet.stated_balances == len(re.findall(r"  bank stated £[\d,.]+ on ", events))
+    assert render_statement(sheet) == _with_reconciliation_sentence(expected["statement"], sheet)
+
+
+def _with_reconciliation_sentence(text: str, sheet: Statement) -> str:
+    """0.1's sheet with today's one deliberate change: under RECONCILIATION BREAKS a sentence
+    says how many stated balances were checked (0.1 said only "(none)" when there were no
+    breaks, even when the bank had stated nothing)."""
+    header = f"RECONCILIATION BREAKS ({len(sheet.reconciliation_breaks)})\n"
+    before, after = text.split(header, 1)
+    after = after.removeprefix("  (none)\n")
+    return f"{before}{header}  {sheet.reconciliation}\n{after}"
 
 
 @pytest.mark.parametrize("name", list(ACCOUNTS))

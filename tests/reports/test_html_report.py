@@ -14,7 +14,7 @@ from dpledger.adapters.reports.chart import numbered_warnings
 from dpledger.adapters.reports.html import SECTION_IDS, render_html
 from dpledger.domain.money import Money
 from dpledger.domain.records import ReconciliationBreak
-from dpledger.reporting.statement import Statement
+from dpledger.reporting.statement import NOTHING_STATED, Statement
 from dpledger.reporting.text import label
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -138,7 +138,10 @@ def test_warnings_are_numbered_as_on_the_chart(
 def test_reconciliation_breaks_and_their_absence(
     sheet: Statement, doc: lxml.html.HtmlElement
 ) -> None:
-    assert "agreed on every stated balance" in _text(doc.get_element_by_id("breaks"))
+    # The demo's DP-1002 sheet: no statement was imported, so nothing was reconciled.
+    assert sheet.stated_balances == 0
+    assert NOTHING_STATED in _text(doc.get_element_by_id("breaks"))
+    assert "agreed" not in _text(doc.get_element_by_id("breaks"))
     brk = ReconciliationBreak(
         effective_date=date(2025, 9, 30),
         asserted=Money("1200.00"),
@@ -147,10 +150,11 @@ def test_reconciliation_breaks_and_their_absence(
         source="statement.csv",
         version=41,
     )
-    page = render_html(dataclasses.replace(sheet, reconciliation_breaks=(brk,)))
+    page = render_html(dataclasses.replace(sheet, reconciliation_breaks=(brk,), stated_balances=3))
     text = _text(lxml.html.document_fromstring(page).get_element_by_id("breaks"))
     for part in ("2025-09-30", "£1,200.00", "£1,250.00", "-£50.00", "statement.csv", "41"):
         assert part in text
+    assert "1 of 3 stated balances differs from the ledger." in text
 
 
 def test_the_event_list_has_every_event_and_balance(

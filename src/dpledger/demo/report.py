@@ -15,7 +15,16 @@ from typing import Any
 from dpledger import Ledger, LedgerAccount, Money, PaymentFrequency, SpendCategory
 from dpledger.adapters.store import store_environment
 from dpledger.demo.accounts import STORIES
-from dpledger.demo.setting import ABOUT, COUNCIL, DEMO_ACCOUNT_IDS, YEAR_END, YEAR_START
+from dpledger.demo.pooled import POOL_IBAN, POOLED_ABOUT, PoolYear, pooled_story
+from dpledger.demo.setting import (
+    ABOUT,
+    COUNCIL,
+    DEMO_ACCOUNT_IDS,
+    KESTREL,
+    OWN_BANK_ACCOUNT_IDS,
+    YEAR_END,
+    YEAR_START,
+)
 from dpledger.demo.year import Highlight, IdempotentRetry, PreventedOverdraft, RefusedInvoice, Year
 from dpledger.domain.corrections import EntryCorrected, own_fields
 from dpledger.domain.records import SuspenseStatus
@@ -47,6 +56,39 @@ class AccountSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolSummary:
+    """The pooled client account at the end of the demo year, read back from the ledger."""
+
+    bank_account: str
+    """Its key (sort code and account number)."""
+    name: str
+    provider: str
+    members: dict[str, str]
+    """Each member's person reference, by account id."""
+    about: dict[str, str]
+    shares: dict[str, Money]
+    """Each member's money in the pool (their managed account's bank balance)."""
+    balance: Money
+    unallocated: Money
+    held_lines: int
+    adds_up: bool
+    """The pool's balance is the members' shares plus the unallocated money."""
+    statements: int
+    """camt.053 statements imported."""
+    lines: int
+    """Booked lines imported."""
+    allocated_by: dict[str, int]
+    """How many lines each way found their member: ``named`` (the bank's text names the
+    member), ``rule`` (the allocation table), ``expected`` (a unique expected payment) and
+    ``held`` (held for a person to allocate)."""
+    reconciliation: str
+    """:meth:`~dpledger.projections.pooled.PoolPosition.reconciliation`: what the balances the
+    bank stated showed."""
+    commands: int
+    """Commands sent for the pool and its members."""
+
+
+@dataclass(frozen=True, slots=True)
 class DemoReport:
     """What :func:`build_demo` recorded: a summary per account and the year's notable moments."""
 
@@ -60,9 +102,12 @@ class DemoReport:
     refused_invoices: tuple[RefusedInvoice, ...]
     retries: tuple[IdempotentRetry, ...]
     commands: int
-    """Commands sent to the ledger, including refused ones and retries."""
+    """Commands sent to the ledger for the five accounts, including refused ones and
+    retries."""
     about: dict[str, str]
     """What each account is, in a few words, by account id."""
+    pool: PoolSummary | None = None
+    """The pooled client account and its members (DP-1006 and DP-1007)."""
 
 
 # ----------------------------------------------------------------------------- build and summarise
@@ -83,6 +128,7 @@ def build_demo(ledger: Ledger) -> DemoReport:
     year = Year(ledger)
     for story in STORIES:
         story(year)
+    pool = pooled_story(year)
     year.run()
 
     overdrafts = year.prevented_overdrafts()
@@ -102,13 +148,58 @@ def build_demo(ledger: Ledger) -> DemoReport:
         year_start=YEAR_START,
         year_end=YEAR_END,
         store_url=ledger.store_url,
-        accounts=tuple(summarise(ledger, account_id) for account_id in DEMO_ACCOUNT_IDS),
+        accounts=tuple(summarise(ledger, account_id) for account_id in OWN_BANK_ACCOUNT_IDS),
         highlights=tuple(sorted(year.highlights, key=lambda h: (h.day, h.account_id))),
         prevented_overdrafts=overdrafts,
         refused_invoices=tuple(year.refused),
         retries=tuple(year.retries),
         commands=year.commands,
         about=dict(ABOUT),
+        pool=summarise_pool(ledger, pool),
+    )
+
+
+def _how(reason: str, match: str | None) -> str:
+    """How an imported pooled line found its member, from the import's reason for it
+    (``DP-1006: allocation rule 1 ... names DP-1006; ...``)."""
+    if match == "unallocated":
+        return "held"
+    why = reason.split(": ", 1)[-1]
+    for prefix, how in (
+        ("allocation rule", "rule"),
+        ("the bank's text names", "named"),
+        ("expected by", "expected"),
+    ):
+        if why.startswith(prefix):
+            return how
+    return "other"
+
+
+def summarise_pool(ledger: Ledger, pool: PoolYear) -> PoolSummary:
+    """The pooled account now, from :meth:`~dpledger.Ledger.pool_position`, with how its
+    imported lines were allocated."""
+    position = ledger.pool_position(POOL_IBAN)
+    allocated_by = {"named": 0, "rule": 0, "expected": 0, "held": 0}
+    lines = [line for report in pool.imports for line in report.recorded]
+    for line in lines:
+        how = _how(line.reason, line.match)
+        allocated_by[how] = allocated_by.get(how, 0) + 1
+    return PoolSummary(
+        bank_account=position.bank_account,
+        name=position.name,
+        provider=KESTREL,
+        members=dict(position.members),
+        about=dict(POOLED_ABOUT),
+        shares={m: position.shares.get(m, Money(0)) for m in position.members},
+        balance=position.balance,
+        unallocated=position.unallocated,
+        held_lines=position.held_lines,
+        adds_up=position.adds_up,
+        statements=sum(report.statements for report in pool.imports),
+        lines=len(lines),
+        allocated_by=allocated_by,
+        reconciliation=position.reconciliation(),
+        commands=pool.commands,
     )
 
 
@@ -136,6 +227,7 @@ _CASH_ROWS = {
     "OneOffPaymentReceived": "council",
     "ContributionReceived": "contribution",
     "InvoicePaid": "agency care",
+    "RemittancePaid": "agency care",
     "NetWagesPaid": "PA net wages",
     "HmrcPaid": "HMRC",
     "PensionPaid": "pension",
@@ -264,6 +356,7 @@ def render(report: DemoReport) -> str:
         "* revised during the year. Every account opened with £0: money in - money out = bank.",
         "Surplus = bank - unpaid liabilities - contingency (6 weeks' budget), never below £0.",
         "",
+        *_render_pool(report.pool),
         "What happened",
     ]
     for highlight in report.highlights:
@@ -284,3 +377,34 @@ def render(report: DemoReport) -> str:
         "      03_sqlite_store.py); docs/model.md explains every event, posting and rule.",
     ]
     return "\n".join(lines)
+
+
+def _render_pool(pool: PoolSummary | None) -> list[str]:
+    """The pooled client account's section: each member's share, what is unallocated, how the
+    lines found their member, and what the balances the bank stated showed."""
+    if pool is None:
+        return []
+    members = list(pool.members)
+
+    def row(name: str, values: list[str]) -> str:
+        return (f"{name:<19}" + "".join(f"{value:>12}" for value in values)).rstrip()
+
+    by = pool.allocated_by
+    adds_up = "" if pool.adds_up else " THE POOL DOES NOT ADD UP: run dpledger verify."
+    summary = (
+        f"{pool.statements} camt.053 statements imported, {pool.lines} lines: {by['named']} "
+        f"named their member, {by['rule']} matched the allocation table, {by['expected']} an "
+        f"expected payment, {by['held']} held for a person to allocate.{adds_up} "
+        f"Reconciliation: {pool.reconciliation}."
+    )
+    return [
+        f"{pool.name} {pool.bank_account} (pooled, {pool.provider})",
+        *(f"{m}  {pool.members[m]}  {pool.about.get(m, '')}".rstrip() for m in members),
+        row("", [*members, "unallocated", "pool"]),
+        row(
+            "share",
+            [*(str(pool.shares[m]) for m in members), str(pool.unallocated), str(pool.balance)],
+        ),
+        *wrap(summary, width=90),
+        "",
+    ]

@@ -22,7 +22,13 @@ YEAR_START = date(2025, 4, 7)
 YEAR_END = date(2026, 4, 5)
 """The Sunday that ends the 13th 4-weekly period (52 weeks after ``YEAR_START``)."""
 
-DEMO_ACCOUNT_IDS = ("DP-1001", "DP-1002", "DP-1003", "DP-1004", "DP-1005")
+OWN_BANK_ACCOUNT_IDS = ("DP-1001", "DP-1002", "DP-1003", "DP-1004", "DP-1005")
+"""The five accounts whose money is in a bank account of their own (the report's table)."""
+POOLED_ACCOUNT_IDS = ("DP-1006", "DP-1007")
+"""The two accounts whose money is in the provider's pooled client account
+(:mod:`dpledger.demo.pooled`)."""
+DEMO_ACCOUNT_IDS = OWN_BANK_ACCOUNT_IDS + POOLED_ACCOUNT_IDS
+"""Every account the demo records."""
 ABOUT = {
     "DP-1001": "agency care, about 16 hours a week at £25.80, invoiced monthly",
     "DP-1002": "one PA at £13.00 an hour (NLW is £12.21), 30 then 35 hours a week; HMRC quarterly",

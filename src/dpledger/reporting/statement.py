@@ -33,10 +33,15 @@ from dpledger.projections.balances import PeriodSummary
 from dpledger.projections.oversight import Warning
 from dpledger.projections.reconciliation import StatedBalance
 
-STATEMENT_FORMAT_VERSION = 2
+STATEMENT_FORMAT_VERSION = 3
 """Bumped whenever :meth:`Statement.to_dict` changes shape (scripts read it). 2: the balances a
 bank account's statements stated are among the events, and events and breaks name the bank
-account whose event they are (``bank_account``, ``null`` for the account's own)."""
+account whose event they are (``bank_account``, ``null`` for the account's own). 3:
+``stated_balances``, how many balances the bank stated in the period (0: no breaks means nothing
+was checked, not that everything agreed)."""
+
+NOTHING_STATED = "No bank balance was stated in this period: nothing to reconcile against."
+"""What the sheet says of reconciliation when the bank stated no balance in the period."""
 
 MONEY_IN_ORDER = ("council", "contribution", "other", "unexpected")
 """The order the sheet lists money in."""
@@ -140,6 +145,9 @@ class Statement:
     """Closing balance - unpaid liabilities - contingency, never negative."""
     unexpected_items: tuple[UnexpectedItem, ...]
     reconciliation_breaks: tuple[ReconciliationBreak, ...]
+    stated_balances: int
+    """How many balances the bank stated for days of the period (its bank account's statements,
+    or 0.1's on the account): what ``reconciliation_breaks`` were checked among."""
     warnings: tuple[Warning, ...]
     """Warnings raised in the period (cleared ones included, with when)."""
     lines: tuple[StatementLine, ...]
@@ -169,6 +177,21 @@ class Statement:
     def reconciles(self) -> bool:
         """Whether opening + money in - money out = closing (it always should)."""
         return self.opening + self.total_in - self.total_out == self.closing
+
+    @property
+    def reconciliation(self) -> str:
+        """One sentence on the bank's stated balances in the period: none was stated (so there
+        was nothing to reconcile against), all agreed with the ledger, or how many differ."""
+        breaks = len(self.reconciliation_breaks)
+        stated = max(self.stated_balances, breaks)
+        if stated == 0:
+            return NOTHING_STATED
+        if breaks:
+            verb = "differs" if breaks == 1 else "differ"
+            return f"{breaks} of {stated} stated balance{_s(stated)} {verb} from the ledger."
+        if stated == 1:
+            return "The bank and the ledger agreed on the 1 stated balance."
+        return f"The bank and the ledger agreed on all {stated} stated balances."
 
     @property
     def balance_points(self) -> list[tuple[date, Money]]:
@@ -230,6 +253,7 @@ class Statement:
                 }
                 for b in self.reconciliation_breaks
             ],
+            "stated_balances": self.stated_balances,
             "warnings": [
                 {
                     "rule": w.rule,
@@ -316,6 +340,7 @@ def compose_statement(
         surplus=surplus(summary.closing, unpaid_total, contingency),
         unexpected_items=tuple(unexpected_items(entries, start, end)),
         reconciliation_breaks=tuple(b for b in breaks if start <= b.effective_date <= end),
+        stated_balances=sum(1 for s in stated if start <= s.effective_date <= end),
         warnings=tuple(
             sorted(
                 (
@@ -332,6 +357,10 @@ def compose_statement(
         head_digest=head.digest,
         head_mac=head_mac,
     )
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _ordered(amounts: Mapping[str, Money], order: Sequence[str]) -> dict[str, Money]:

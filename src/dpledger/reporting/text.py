@@ -103,6 +103,7 @@ def render_statement(sheet: Statement) -> str:
         out.append("  (none)")
 
     out += ["", f"RECONCILIATION BREAKS ({len(sheet.reconciliation_breaks)})"]
+    out.append(f"  {sheet.reconciliation}")
     for brk in sheet.reconciliation_breaks:
         out.append(
             _row(
@@ -111,8 +112,6 @@ def render_statement(sheet: Statement) -> str:
             )
         )
         out.append(f"      from {brk.source} ({event_reference(brk.version, brk.bank_account)})")
-    if not sheet.reconciliation_breaks:
-        out.append("  (none)")
 
     out += ["", f"WARNINGS RAISED IN THE PERIOD ({len(sheet.warnings)})"]
     for warning in sheet.warnings:

@@ -281,6 +281,8 @@ def _breaks(sheet: Statement) -> list[str]:
     return [
         '<section id="breaks">',
         f"<h2>Reconciliation breaks ({len(sheet.reconciliation_breaks)})</h2>",
+        # With breaks, say how many balances they were among; without, the empty row says it.
+        *([f'<p id="reconciliation">{escape(sheet.reconciliation)}</p>'] if rows else []),
         '<div class="wide"><table>',
         "<thead><tr>"
         '<th scope="col">Date</th><th scope="col" class="num">Bank stated</th>'
@@ -288,7 +290,7 @@ def _breaks(sheet: Statement) -> list[str]:
         '<th scope="col">Source</th><th scope="col">Event</th>'
         "</tr></thead>",
         "<tbody>",
-        *(rows or [_none_row(6, "The bank and the ledger agreed on every stated balance.")]),
+        *(rows or [_none_row(6, sheet.reconciliation)]),
         "</tbody>",
         "</table></div>",
         "</section>",

@@ -97,11 +97,13 @@ def write_xlsx(sheet: Statement, path_or_stream: str | os.PathLike[str] | IO[byt
     """Write the audit sheet as an XLSX workbook to a path or a binary stream.
 
     Sheets: ``Statement`` (the header facts, then section, item and amount for every figure of
-    the sheet, the opening + in - out = closing check, and the chain head), ``Events`` (one row
-    per event of the period with its bank change and the running balance, which ends at the
-    closing balance), ``Unexpected items``, ``Warnings`` and ``Reconciliation breaks``. Amounts
-    are exact numbers formatted ``£#,##0.00``; dates are dates; times are UTC (Excel has no time
-    zones). Text is always stored as text, never as a formula, whatever it starts with.
+    the sheet, the opening + in - out = closing check, what the bank's stated balances showed
+    (:attr:`~dpledger.reporting.statement.Statement.reconciliation`), and the chain head),
+    ``Events`` (one row per event of the period with its bank change and the running balance,
+    which ends at the closing balance), ``Unexpected items``, ``Warnings`` and ``Reconciliation
+    breaks``. Amounts are exact numbers formatted ``£#,##0.00``; dates are dates; times are UTC
+    (Excel has no time zones). Text is always stored as text, never as a formula, whatever it
+    starts with.
     """
     book = Workbook()
     summary = book.active
@@ -219,6 +221,11 @@ def _statement_sheet(ws: Worksheet, sheet: Statement) -> None:
             ws.cell(row=row, column=3).alignment = Alignment(horizontal="right")
             if not sheet.reconciles:
                 ws.cell(row=row, column=3).font = Font(bold=True, color="B71C1C")
+            # Whether the bank's stated balances were checked at all, not only the breaks.
+            row += 1
+            _put(ws, row, 1, "Check")
+            _put(ws, row, 2, "Bank's stated balances")
+            _put(ws, row, 3, sheet.reconciliation)
     row += 2
     _put(ws, row, 1, "Chain head version", bold=True)
     _put(ws, row, 2, sheet.head_version)
