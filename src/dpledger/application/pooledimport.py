@@ -378,7 +378,9 @@ def import_pooled(
                 outcomes.append(outcome)
     booked.sort(key=lambda pair: (pair[0].booking_date, pair[0].is_reversal, pair[0].key))
     facts = session.facts_for(bank_account_uuid(bank.key), bank)
-    facts.prefetch([line_index_key(k) for line, t in booked for k in (line.key, *_earlier_keys(t))])
+    facts.prefetch(
+        [line_index_key(k) for line, _ in booked for k in (line.key, *line.earlier_keys)]
+    )
     seen: dict[str, str] = {}
     fresh: list[tuple[BankLine, BankTransaction]] = []
     for line, transaction in booked:
@@ -389,7 +391,7 @@ def import_pooled(
             record = next(
                 (
                     found
-                    for k in (line.key, *_earlier_keys(transaction))
+                    for k in (line.key, *line.earlier_keys)
                     if (found := facts.key(line_index_key(k))) is not None
                 ),
                 None,
@@ -438,11 +440,6 @@ def import_pooled(
         bank_version_before=before,
         bank_version_after=bank.version,
     )
-
-
-def _earlier_keys(transaction: BankTransaction) -> tuple[str, ...]:
-    keys = getattr(transaction, "earlier_keys", ())
-    return tuple(keys) if isinstance(keys, tuple | list) else ()
 
 
 def _sort_line(

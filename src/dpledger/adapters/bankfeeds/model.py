@@ -343,8 +343,12 @@ class BankStatement(BaseModel):
         numbered = []
         for transaction in value:
             key, legacy = transaction.base_key, transaction.legacy_base_key
-            update = {"ordinal": seen[key], "legacy_ordinal": seen_before[legacy]}
-            numbered.append(transaction.model_copy(update=update))
+            ordinal, legacy_ordinal = seen[key], seen_before[legacy]
+            if ordinal != transaction.ordinal or legacy_ordinal != transaction.legacy_ordinal:
+                # Copied only when a number changes: most lines keep 0 and are shared as they are.
+                update = {"ordinal": ordinal, "legacy_ordinal": legacy_ordinal}
+                transaction = transaction.model_copy(update=update)
+            numbered.append(transaction)
             seen[key] += 1
             seen_before[legacy] += 1
         return tuple(numbered)
