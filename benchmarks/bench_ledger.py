@@ -46,8 +46,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
+import bench_parse
+import bench_pooled
 import bench_readside
 from workload import (
     BATCH_ACCOUNTS,
@@ -539,6 +542,8 @@ def report(
     read_reps: int,
     read_events: int,
     total: float,
+    pooled: bench_pooled.Figures | None = None,
+    parse: dict[str, Any] | None = None,
 ) -> str:
     """docs/performance.md."""
     snapshot_kb = write.snapshot_bytes / 1e3
@@ -682,8 +687,60 @@ def report(
         "projections after an event costs that account's rows only, whatever the portfolio's "
         "size.",
         "",
+        *_pooled_section(pooled, parse),
     ]
     return "\n".join(lines)
+
+
+def _rate(lines: int, samples: list[float]) -> str:
+    fastest, median = bench_pooled.Figures.rate(lines, samples)
+    return f"{fastest:,.0f} / {median:,.0f} lines/s"
+
+
+def _pooled_section(pooled: bench_pooled.Figures | None, parse: dict[str, Any] | None) -> list[str]:
+    """The pooled statement import and the CSV parse (issue 11's targets)."""
+    out = ["## Bank statements", ""]
+    if parse is not None:
+        out += [
+            f"**Parsing a CSV export** of {parse['lines']:,} lines "
+            f"({parse['bytes'] / 1e6:.1f} MB; `benchmarks/bench_parse.py`), {parse['repeats']} "
+            "repetitions interleaved with the baseline, the stdlib `csv` module reading the same "
+            "file plus one `Decimal` per amount and balance: dpledger "
+            f"{parse['dpledger']['min'] * 1000:,.0f} / "
+            f"{parse['dpledger']['median'] * 1000:,.0f} ms "
+            f"(min / median), baseline {parse['baseline']['min'] * 1000:,.0f} / "
+            f"{parse['baseline']['median'] * 1000:,.0f} ms: **{parse['ratio_min']:.1f}x / "
+            f"{parse['ratio_median']:.1f}x** the baseline's time, "
+            f"{parse['us_per_line']:.1f} µs and {parse['lines_per_second']:,.0f} lines a second.",
+            "",
+        ]
+    if pooled is not None:
+        raw_min = min(pooled.raw_imports)
+        imp_min = min(pooled.imports)
+        csv_min = min(pooled.csv_reads)
+        re_min = min(pooled.reimports)
+        out += [
+            f"**Importing a pooled statement** of {pooled.lines:,} lines across "
+            f"{pooled.accounts:,} managed accounts (`benchmarks/bench_pooled.py`: parse, "
+            "de-duplicate, allocate, match, record: two chained events per line, the member's "
+            "money event and the pool's line, one transaction), then importing it again (nothing "
+            f"recorded), {len(pooled.imports)} repetitions, each beside its baseline "
+            "(lines a second, at the fastest / median repetition):",
+            "",
+            "| what | dpledger | baseline | dpledger's speed as a share of the baseline's | "
+            "target |",
+            "|---|---|---|---|---|",
+            f"| import | {_rate(pooled.lines, pooled.imports)} | raw eventsourcing, one event per "
+            f"line: {_rate(pooled.lines, pooled.raw_imports)} | {raw_min / imp_min:.2f}x | "
+            f"20,000 lines/s: {_verdict(pooled.lines / imp_min >= 20_000)} |",
+            f"| re-import | {_rate(pooled.lines, pooled.reimports)} | the csv module reading the "
+            f"file: {_rate(pooled.lines, pooled.csv_reads)} | {csv_min / re_min:.3f}x | "
+            f"50,000 lines/s: {_verdict(pooled.lines / re_min >= 50_000)} |",
+            "",
+            f"What the import did: {pooled.summary}.",
+            "",
+        ]
+    return out
 
 
 def main() -> int:
@@ -691,6 +748,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="docs/performance.md", type=Path)
     parser.add_argument("--reps", type=int, default=REPS, help=f"repetitions (default {REPS})")
+    parser.add_argument(
+        "--pooled-reps", type=int, default=2, help="repetitions of the pooled import (default 2)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dpledger-bench-") as tmp:
@@ -704,6 +764,10 @@ def main() -> int:
             read_events = stores.cached.long.load(LONG_IDS[0]).version
         finally:
             stores.close()
+    print("CSV parse against the csv module", flush=True)
+    parse = bench_parse.run(min(args.reps, 5))
+    print("pooled statement import", flush=True)
+    pooled = bench_pooled.run(args.pooled_reps)
     text = report(
         write,
         read,
@@ -711,6 +775,8 @@ def main() -> int:
         read_reps=read_reps,
         read_events=read_events,
         total=time.perf_counter() - started,
+        pooled=pooled,
+        parse=parse,
     )
     args.out.write_text(text, encoding="utf-8")
     print(text)
