@@ -275,7 +275,7 @@ def test_money_moves_between_a_persons_dedicated_account_and_the_pool(
     ledger.receive_one_off_payment(
         "DP-4", amount="500.00", purpose="start-up", effective_date=OPENED, actor=ACTOR
     )
-    with pytest.raises(InsufficientFunds, match="short by £100.00 of the transfer"):
+    with pytest.raises(InsufficientFunds, match=r"short by £100\.00 of the transfer"):
         ledger.transfer_between_bank_accounts(
             "DP-4",
             from_bank_account=POOL,
