@@ -42,6 +42,7 @@ from dpledger.domain.payroll import (
     RecordWageRun,
     RegisterPersonalAssistant,
 )
+from dpledger.domain.policychanges import ChangePolicy
 from dpledger.domain.remittances import PayRemittance
 from dpledger.domain.surplus import (
     DemandRecoupment,
@@ -65,6 +66,7 @@ __all__ = [
     "AgreeCarePlan",
     "ApproveInvoice",
     "BatchReport",
+    "ChangePolicy",
     "ClaimEmploymentAllowance",
     "ClassifyUnexpectedIncome",
     "ClassifyUnexpectedOutgoing",

@@ -1,6 +1,6 @@
-"""The typed ``Ledger`` methods of an account's life: opening, budget, bank account, care plan,
-reviews, suspension, recoupment, closing and corrections. Each builds its command and runs it
-through ``Ledger.execute``: one path for the typed API and the data API."""
+"""The typed ``Ledger`` methods of an account's life: opening, policy changes, budget, bank
+account, care plan, reviews, suspension, recoupment, closing and corrections. Each builds its
+command and runs it through ``Ledger.execute``: one path for the typed API and the data API."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from dpledger.domain.lifecycle import (
     Resume,
     Suspend,
 )
-from dpledger.domain.policy import AccountPolicy
+from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
+from dpledger.domain.policychanges import ChangePolicy
 from dpledger.domain.surplus import DemandRecoupment, RepayRecoupment
 from dpledger.domain.transfers import TransferBetweenBankAccounts
 
@@ -40,12 +41,14 @@ class AccountMethods(Executes):
         provider: str,
         effective_date: DateLike,
         actor: str,
-        policy: AccountPolicy | Mapping[str, Any] | None = None,
+        policy: AccountPolicy | Mapping[str, Any] | str | None = None,
         bank_account: str | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
         """Open a managed account. Opening it again with the same details is a harmless no-op
-        (returns the original receipt); with other details it is refused. ``bank_account``
+        (returns the original receipt); with other details it is refused. ``policy`` is an
+        ``AccountPolicy``, a mapping of its fields, or a council preset's name
+        (``dpledger.policies.PRESETS``). ``bank_account``
         (``"30-99-50 12345678"`` or an IBAN) names the bank account its money is held in."""
         return self.execute(
             OpenAccount.build(
@@ -57,6 +60,55 @@ class AccountMethods(Executes):
                 bank_account=bank_account,
                 effective_date=effective_date,
                 actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @names_account
+    def change_policy(
+        self,
+        account_id: str,
+        *,
+        effective_date: DateLike,
+        actor: str,
+        payment_basis: PaymentBasis | str | None = None,
+        frequency: PaymentFrequency | str | None = None,
+        contingency_weeks: int | None = None,
+        first_review_within_months: int | None = None,
+        review_every_months: int | None = None,
+        contribution_spent_first: bool | None = None,
+        end_date: DateLike | None = None,
+        low_balance_weeks: int | None = None,
+        contribution_shortfall_weeks: int | None = None,
+        missing_payment_margin_days: int | None = None,
+        match_tolerance_pence: int | None = None,
+        clear_end_date: bool = False,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Change the account's policy from ``effective_date`` (a council's review or a new
+        council-wide rule): each field given takes its new value from that date, the others
+        keep what is in force; ``clear_end_date=True`` removes the end date. Every rule about a
+        day uses the policy in force on that day. A change dated before the account opened, an
+        invalid value, or one that changes nothing in force on its date is refused."""
+        return self.execute(
+            ChangePolicy.build(
+                account_id=account_id,
+                payment_basis=payment_basis,
+                frequency=frequency,
+                contingency_weeks=contingency_weeks,
+                first_review_within_months=first_review_within_months,
+                review_every_months=review_every_months,
+                contribution_spent_first=contribution_spent_first,
+                end_date=end_date,
+                low_balance_weeks=low_balance_weeks,
+                contribution_shortfall_weeks=contribution_shortfall_weeks,
+                missing_payment_margin_days=missing_payment_margin_days,
+                match_tolerance_pence=match_tolerance_pence,
+                clear_end_date=clear_end_date,
+                effective_date=effective_date,
+                actor=actor,
+                reason=reason,
                 idempotency_key=idempotency_key,
             )
         )

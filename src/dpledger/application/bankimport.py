@@ -696,7 +696,7 @@ class _Importer:
         stored = self.session.app.events.get(account_uuid(self.account.account_id))
         return legacy_pending(
             itertools.chain(stored, self.account.pending_events),
-            self.account.policy.missing_payment_margin_days,
+            self.account.terms.opening_policy.missing_payment_margin_days,
         )
 
 

@@ -213,8 +213,19 @@ class ManagedAccount(HoldsKeys, Aggregate):
 
     @property
     def policy(self) -> AccountPolicy:
-        """The council's policy for the account."""
-        return self.terms.policy
+        """The council's latest policy for the account (the one in force from the latest
+        change on; see :meth:`policy_on` for the one a rule about a given day uses)."""
+        return self.terms.latest_policy
+
+    def policy_on(self, day: date) -> AccountPolicy:
+        """The policy in force on ``day``: the opening policy with every change effective on or
+        before it (``change_policy``)."""
+        return self.terms.policy_on(day)
+
+    @property
+    def policy_periods(self) -> tuple[tuple[date | None, AccountPolicy], ...]:
+        """Each policy in force and the date it took effect (``None``: from the opening)."""
+        return tuple(self.terms.policy_periods())
 
     @property
     def status(self) -> AccountStatus:
@@ -311,8 +322,10 @@ class ManagedAccount(HoldsKeys, Aggregate):
         return recoverable_surplus_on(self, day)
 
     def paid_in_advance(self, end_date: date | None = None) -> Money:
-        """Council payments for days after ``end_date`` (default: the policy's end date)."""
-        return self.funds.paid_in_advance(self.policy, end_date)
+        """Council payments for days after ``end_date`` (default: the latest policy's end
+        date)."""
+        end = end_date if end_date is not None else self.policy.end_date
+        return self.funds.paid_in_advance(self.terms.policy_on, end)
 
     @property
     def council_payments(self) -> tuple[CouncilPayment, ...]:

@@ -15,7 +15,7 @@ Two rules every event meets are here, checked by the account for every event ali
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -244,21 +244,22 @@ class Funds:
             )
         ]
 
-    def paid_in_advance(self, policy: AccountPolicy, end_date: date | None = None) -> Money:
-        """Council payments for days after ``end_date`` (default: the policy's end date).
+    def paid_in_advance(
+        self, policy_on: Callable[[date], AccountPolicy], end_date: date | None
+    ) -> Money:
+        """Council payments for days after ``end_date`` (none when ``None``).
 
-        A payment with no stated period is taken to cover the 4 weeks (or the month) from its
-        date, as councils pay in advance.
+        A payment with no stated period is taken to cover the 4 weeks (or the month, by the
+        frequency in force on its date) from its date, as councils pay in advance.
         """
-        end = end_date or policy.end_date
-        if end is None:
+        if end_date is None:
             return Money(0)
         periods = []
         for payment in self.council_payment_records():
             start = payment.period_start or payment.effective_date
-            stop = payment.period_end or _default_period_end(start, policy.frequency)
+            stop = payment.period_end or _default_period_end(start, policy_on(start).frequency)
             periods.append((start, stop, payment.amount))
-        return paid_in_advance_after(periods, end)
+        return paid_in_advance_after(periods, end_date)
 
     def received_by(self, day: date) -> int:
         """Pence of contributions received up to ``day`` (the window's, and all before it)."""

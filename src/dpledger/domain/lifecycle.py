@@ -30,9 +30,16 @@ from dpledger.domain.errors import (
 )
 from dpledger.domain.events import AccountEvent, NotCorrectable, money_in
 from dpledger.domain.money import Money
-from dpledger.domain.policy import AccountPolicy, PaymentBasis, to_policy
+from dpledger.domain.policy import (
+    AccountPolicy,
+    PaymentBasis,
+    PolicyChange,
+    policy_on,
+    policy_periods,
+    to_policy,
+)
 from dpledger.domain.records import AccountStatus, BankTransfer, BudgetAgreement
-from dpledger.domain.rules import budget_on, contributions_due, next_review_due
+from dpledger.domain.rules import add_months, budget_on, contributions_due
 
 if TYPE_CHECKING:
     from dpledger.domain.account import ManagedAccount
@@ -57,7 +64,8 @@ class Terms:
     person_ref: str
     council: str
     provider: str
-    policy: AccountPolicy
+    opening_policy: AccountPolicy
+    """The policy the account was opened with (:meth:`policy_on` says which is in force)."""
     opened_on: date
     opened_digest: str | None
     status: AccountStatus = AccountStatus.OPEN
@@ -78,6 +86,9 @@ class Terms:
     """Transfers between its bank accounts within the recent window (their bank lines are
     matched to them)."""
     budgets: list[BudgetAgreement] = field(default_factory=list)
+    policy_changes: list[PolicyChange] = field(default_factory=list)
+    """Every change of the policy since the opening, in effective-date order (changes of one
+    date in the order recorded); kept for ever, as the payment schedule reads them all."""
 
     @classmethod
     def empty(cls) -> Terms:
@@ -105,15 +116,69 @@ class Terms:
         """Whether council payments were suspended on ``day``."""
         return any(s.start <= day and (s.end is None or day < s.end) for s in self.suspensions)
 
+    # ------------------------------------------------------------- the policy over time
+    def policy_on(self, day: date) -> AccountPolicy:
+        """The policy in force on ``day`` (the opening policy with every change effective on or
+        before it)."""
+        if not self.policy_changes:
+            return self.opening_policy
+        return policy_on(self.opening_policy, self.policy_changes, day)
+
+    @property
+    def latest_policy(self) -> AccountPolicy:
+        """The policy of the latest change (the one in force from its date on)."""
+        return policy_on(self.opening_policy, self.policy_changes, date.max)
+
+    def policy_periods(self) -> list[tuple[date | None, AccountPolicy]]:
+        """Each policy in force and the date it took effect (``None``: from the opening)."""
+        return policy_periods(self.opening_policy, self.policy_changes)
+
+    def add_policy_change(self, change: PolicyChange) -> None:
+        """Keep ``change`` in effective-date order, after changes of the same date."""
+        at = len(self.policy_changes)
+        while at and self.policy_changes[at - 1].effective_date > change.effective_date:
+            at -= 1
+        self.policy_changes.insert(at, change)
+
     def review_due(self, first_payment_on: date | None) -> date | None:
-        """When the next review is due, by the policy and any date the last review set."""
-        return next_review_due(
-            first_payment_on,
-            self.last_review,
-            self.policy.first_review_within_months,
-            self.policy.review_every_months,
-            self.next_review_by,
-        )
+        """When the next review is due (reg 7): the first day on which the policy in force that
+        day says it is due (within ``first_review_within_months`` of the first payment, then
+        within ``review_every_months`` of the last review), or the earlier date the last review
+        set. ``None`` before the first payment."""
+        if self.last_review is None:
+            if first_payment_on is None:
+                return None
+            due = self._first_day_due(first_payment_on, first=True)
+        else:
+            due = self._first_day_due(self.last_review, first=False)
+        requested = self.next_review_by
+        return min(due, requested) if requested is not None else due
+
+    def _first_day_due(self, since: date, *, first: bool) -> date:
+        periods = self.policy_periods()
+        for index, (start, policy) in enumerate(periods):
+            months = policy.first_review_within_months if first else policy.review_every_months
+            due = add_months(since, months)
+            if start is not None and start > due:
+                due = start  # overdue by the new interval from the day it took effect
+            following = periods[index + 1][0] if index + 1 < len(periods) else None
+            if following is None or due < following:
+                return due
+        raise AssertionError("the last policy period is open-ended")  # pragma: no cover
+
+    def contributions_due(self, until: date) -> Money:
+        """The person's contributions due into the account up to ``until``: the weekly
+        contribution of each budget, pro-rated by days, for the days the policy in force pays
+        on the net basis (on the gross basis the council collects the contribution itself)."""
+        periods = self.policy_periods()
+        if all(p.payment_basis is PaymentBasis.NET for _, p in periods):
+            return contributions_due(self.budgets, until)
+        net: list[tuple[date | None, date | None]] = []
+        for index, (start, policy) in enumerate(periods):
+            if policy.payment_basis is PaymentBasis.NET:
+                following = periods[index + 1][0] if index + 1 < len(periods) else None
+                net.append((start, following))
+        return contributions_due(self.budgets, until, net)
 
 
 # ---------------------------------------------------------------------------- shared rules
@@ -192,7 +257,7 @@ class AccountOpened(AccountEvent, Aggregate.Created):
             person_ref=self.person_ref,
             council=self.council,
             provider=self.provider,
-            policy=self.policy,
+            opening_policy=self.policy,
             opened_on=self.effective_date,
             opened_digest=self.command_digest,
         )
@@ -552,9 +617,14 @@ def close_account(account: ManagedAccount, command: CloseAccount, ctx: Context) 
         )
     bank = account.bank_balance
     received = -funds.balance(LedgerAccount.CONTRIBUTION_INCOME)
-    due = contributions_due(account.terms.budgets, day)
+    terms = account.terms
+    policy = terms.policy_on(day)
+    if any(p.payment_basis is PaymentBasis.NET for _, p in terms.policy_periods()):
+        due = terms.contributions_due(day)  # the days paid on the net basis
+    else:  # the council collects every day's contribution itself: the figure for its invoice
+        due = contributions_due(terms.budgets, day)
     to_person = Money(0)
-    if account.policy.payment_basis is PaymentBasis.NET and received > due:
+    if policy.payment_basis is PaymentBasis.NET and received > due:
         to_person = min(received - due, bank)
     to_council = bank - to_person
     postings = Postings.of(
@@ -572,5 +642,5 @@ def close_account(account: ManagedAccount, command: CloseAccount, ctx: Context) 
         returned_to_person=to_person,
         contributions_due=due,
         contributions_received=received,
-        paid_in_advance=funds.paid_in_advance(account.policy),
+        paid_in_advance=funds.paid_in_advance(account.terms.policy_on, policy.end_date),
     )

@@ -6,8 +6,8 @@ constant buried in the rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -80,6 +80,12 @@ class AccountPolicy:
         if not isinstance(self.frequency, PaymentFrequency):
             raise ValidationError("must be 'four_weekly' or 'monthly'", field="policy.frequency")
 
+    @classmethod
+    def preset(cls, name: str) -> AccountPolicy:
+        """The policy of the named council preset (see :data:`PRESETS`): ``AccountPolicy.preset(
+        "st_helens")``; an unknown name is a :class:`ValidationError` listing the known ones."""
+        return preset(name).policy
+
     def contingency(self, weekly_gross: Money) -> Money:
         """The balance the account may keep: contingency weeks of the gross weekly budget."""
         return weekly_gross * self.contingency_weeks
@@ -126,12 +132,15 @@ _FIXES = {
 
 
 def to_policy(value: object) -> AccountPolicy:
-    """A policy given as an :class:`AccountPolicy`, a mapping of its fields, or ``None`` (the
-    defaults); unknown fields, and ``True`` where a number belongs, are refused."""
+    """A policy given as an :class:`AccountPolicy`, a mapping of its fields, the name of a
+    council preset (:data:`PRESETS`), or ``None`` (the defaults); unknown fields, and ``True``
+    where a number belongs, are refused."""
     if value is None:
         return AccountPolicy()
     if isinstance(value, AccountPolicy):
         return value
+    if isinstance(value, str):
+        return preset(value).policy
     if not isinstance(value, Mapping):
         raise ValidationError(
             f"{value!r} is not a policy",
@@ -167,3 +176,159 @@ def to_policy(value: object) -> AccountPolicy:
 
 
 _POLICY: pydantic.TypeAdapter[AccountPolicy] = pydantic.TypeAdapter(AccountPolicy)
+
+
+# ---------------------------------------------------------------------------- over time
+POLICY_FIELDS: tuple[str, ...] = tuple(AccountPolicy.__dataclass_fields__)
+"""Every field of :class:`AccountPolicy`, in order: each may be changed from a date."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """A change of an account's policy from ``effective_date``: the fields named in ``changed``
+    take their values in ``policy`` (the whole policy in force from that date, as recorded);
+    the other fields keep whatever was in force before."""
+
+    effective_date: date
+    policy: AccountPolicy
+    changed: tuple[str, ...]
+
+    def apply_to(self, before: AccountPolicy) -> AccountPolicy:
+        """``before`` with this change's fields set."""
+        return replace(before, **{name: getattr(self.policy, name) for name in self.changed})
+
+
+def policy_on(opening: AccountPolicy, changes: Sequence[PolicyChange], day: date) -> AccountPolicy:
+    """The policy in force on ``day``: the opening policy with every change effective on or
+    before ``day`` applied in date order (changes of one date in the order recorded).
+
+    ``changes`` must be in that order already (:class:`~dpledger.domain.lifecycle.Terms` keeps
+    them so)."""
+    policy = opening
+    for change in changes:
+        if change.effective_date > day:
+            break
+        policy = change.apply_to(policy)
+    return policy
+
+
+def policy_periods(
+    opening: AccountPolicy, changes: Sequence[PolicyChange]
+) -> list[tuple[date | None, AccountPolicy]]:
+    """Each policy in force and the date it took effect (``None``: from the opening), oldest
+    first; a change that changes nothing in force by then still starts a period."""
+    periods: list[tuple[date | None, AccountPolicy]] = [(None, opening)]
+    for change in changes:
+        policy = change.apply_to(periods[-1][1])
+        if periods[-1][0] == change.effective_date:
+            periods[-1] = (change.effective_date, policy)
+        else:
+            periods.append((change.effective_date, policy))
+    return periods
+
+
+# ---------------------------------------------------------------------------- presets
+@dataclass(frozen=True, slots=True)
+class CouncilPreset:
+    """A council's published Direct Payment rules as a policy: ``sources`` are the pages they
+    were read from, ``notes`` what each field set rests on (fields not named keep the
+    defaults, which follow the regulations)."""
+
+    name: str
+    council: str
+    policy: AccountPolicy
+    sources: tuple[str, ...]
+    notes: str
+
+
+PRESETS: Mapping[str, CouncilPreset] = {
+    preset.name: preset
+    for preset in (
+        CouncilPreset(
+            "regulations",
+            "any council (the regulations' limits)",
+            AccountPolicy(),
+            (
+                "https://www.legislation.gov.uk/uksi/2014/2871/regulation/7",
+                "https://www.slough.gov.uk/paying-care-support/direct-payments/8",
+            ),
+            "the defaults: first review within 6 months of the first payment, then at most "
+            "every 12 months (reg 7; Slough states the 6 months); net, 4-weekly, 8 weeks' "
+            "contingency",
+        ),
+        CouncilPreset(
+            "st_helens",
+            "St Helens Borough Council",
+            AccountPolicy(contingency_weeks=8),
+            ("https://sthelens.gov.uk/article/4464/Recovering-Direct-Payments",),
+            "a surplus of more than 8 weeks' funding may be reclaimed (repay within two weeks "
+            "of the letter, or future payments are reduced)",
+        ),
+        CouncilPreset(
+            "richmond",
+            "London Borough of Richmond upon Thames",
+            AccountPolicy(contingency_weeks=8),
+            ("https://lawinsider.com/clause/recovery-and-repayments/_1",),
+            "the Direct Payment agreement (richmond.gov.uk, quoted there) lets the account keep "
+            "up to 8 times the weekly value as a reserve; the excess is recovered",
+        ),
+        CouncilPreset(
+            "gloucestershire",
+            "Gloucestershire County Council",
+            AccountPolicy(contribution_spent_first=True, contribution_shortfall_weeks=4),
+            (
+                "https://gloucestershire.gov.uk/health-and-social-care/adult-social-care/"
+                "social-care-policies-and-procedures/direct-payments-policy/"
+                "when-a-direct-payment-is-agreed",
+            ),
+            "policy 5.6: the person pays the assessed amount in at no less than 4-weekly "
+            "intervals; the council's money starts once the assessed amount is used, and "
+            "excess funds remain the council's",
+        ),
+        CouncilPreset(
+            "hampshire",
+            "Hampshire County Council (from December 2023)",
+            AccountPolicy(frequency=PaymentFrequency.FOUR_WEEKLY),
+            (
+                "https://www.hants.gov.uk/socialcareandhealth/adultsocialcare/direct-payments/"
+                "amounts",
+            ),
+            "paid in advance every 4 weeks, 13 identical payments a year, from 8 December 2023",
+        ),
+        CouncilPreset(
+            "hampshire_to_november_2023",
+            "Hampshire County Council (until November 2023)",
+            AccountPolicy(frequency=PaymentFrequency.MONTHLY),
+            (
+                "https://www.hants.gov.uk/socialcareandhealth/adultsocialcare/direct-payments/"
+                "amounts",
+            ),
+            "paid monthly in advance, by the calendar days in the month, until the last "
+            "monthly payment of 31 October 2023 (change_policy moves an account to "
+            "'hampshire')",
+        ),
+        CouncilPreset(
+            "hartlepool",
+            "Hartlepool Borough Council",
+            AccountPolicy(payment_basis=PaymentBasis.GROSS, first_review_within_months=3),
+            ("https://www.hartlepool.gov.uk/adult-social-care/monitoring-review-direct-payments",),
+            "a review within the first three months, then at least once a year (the page); "
+            "the gross basis is from dpledger's domain notes, not stated on that page",
+        ),
+    )
+}
+"""Named policies for councils' published rules (``AccountPolicy.preset("st_helens")``, or
+``open_account(policy="st_helens")``); see docs/model.md "Policies over time" for the list."""
+
+
+def preset(name: str) -> CouncilPreset:
+    """The council preset called ``name``; an unknown name is a :class:`ValidationError`
+    listing the known ones."""
+    found = PRESETS.get(name)
+    if found is None:
+        raise ValidationError(
+            f"no council preset is called {name!r}",
+            field="policy",
+            fix=f"use one of {', '.join(sorted(PRESETS))}, or pass the policy's fields",
+        )
+    return found

@@ -9,7 +9,8 @@ and the alerts when a council payment differs or an expected payment is missing)
 :mod:`~dpledger.domain.schedule`, re-exported here.
 
 The rules, in the order they are tried (see docs/bankfeeds.md). The margin is
-``policy.missing_payment_margin_days``; the tolerance ``policy.match_tolerance_pence`` (0: none).
+``policy.missing_payment_margin_days`` and the tolerance ``policy.match_tolerance_pence`` (0: none),
+each of the policy in force on the line's booking date.
 
 1. a bank **reversal** line reverses the recorded line it undoes (same amount, other direction,
    booked within the recent window of the bank account's latest line); one whose original is not
@@ -235,8 +236,14 @@ def unexpected(line: BankLine, note: str = "") -> Match:
     )
 
 
-def _margin(account: ManagedAccount) -> int:
-    return account.policy.missing_payment_margin_days
+def _margin(account: ManagedAccount, day: date) -> int:
+    """The missing-payment margin of the policy in force on ``day`` (a line's booking date)."""
+    return account.terms.policy_on(day).missing_payment_margin_days
+
+
+def _tolerance(account: ManagedAccount, day: date) -> Money:
+    """The match tolerance of the policy in force on ``day`` (a line's booking date)."""
+    return account.terms.policy_on(day).match_tolerance
 
 
 def _days(a: date, b: date) -> int:
@@ -290,7 +297,7 @@ def _reversal(account: ManagedAccount, bank: BankAccount, line: BankLine) -> Mat
 def _confirms_recorded(
     account: ManagedAccount, line: BankLine, awaiting: Mapping[int, BankMovement]
 ) -> Match | None:
-    margin = _margin(account)
+    margin = _margin(account, line.booking_date)
     candidates = movements_near(awaiting, line.signed, line.booking_date, margin)
     if not candidates:
         return None
@@ -349,7 +356,7 @@ class _Due:
 
 def _council_dues(account: ManagedAccount, line: BankLine) -> list[_Due]:
     """The council due dates within the margin of ``line``, nearest (then oldest) first."""
-    margin = _margin(account)
+    margin = _margin(account, line.booking_date)
     since = line.booking_date - timedelta(days=margin + 62)
     dues = [
         due
@@ -366,7 +373,7 @@ def _council_dues(account: ManagedAccount, line: BankLine) -> list[_Due]:
 
 
 def _council_match(account: ManagedAccount, line: BankLine, due: _Due, why: str) -> Match:
-    margin = _margin(account)
+    margin = _margin(account, line.booking_date)
     arrived = _days(due.due.due_date, line.booking_date)
     return Match(
         MatchKind.COUNCIL_PAYMENT,
@@ -413,7 +420,7 @@ def _council_rest(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> 
 
 
 def _council_within(account: ManagedAccount, line: BankLine, dues: list[_Due]) -> Match | None:
-    tolerance = account.policy.match_tolerance
+    tolerance = _tolerance(account, line.booking_date)
     for due in dues:
         if due.remaining.is_positive() and _within(line.amount, due.remaining, tolerance):
             why = (
@@ -427,7 +434,8 @@ def _council_within(account: ManagedAccount, line: BankLine, dues: list[_Due]) -
 
 def _weekly_contribution(account: ManagedAccount, line: BankLine) -> tuple[Money, str] | None:
     budget = account.budget_on(line.booking_date)
-    if budget is None or account.policy.payment_basis is not PaymentBasis.NET:
+    basis = account.terms.policy_on(line.booking_date).payment_basis
+    if budget is None or basis is not PaymentBasis.NET:
         return None
     weekly = budget.weekly_contribution
     return (weekly, f"budget of {budget.effective_date}") if weekly.is_positive() else None
@@ -459,7 +467,7 @@ def _contribution(account: ManagedAccount, line: BankLine) -> Match | None:
 
 def _contribution_within(account: ManagedAccount, line: BankLine) -> Match | None:
     found = _weekly_contribution(account, line)
-    tolerance = account.policy.match_tolerance
+    tolerance = _tolerance(account, line.booking_date)
     if found is None or not tolerance.is_positive():
         return None
     weekly, budget = found
@@ -553,7 +561,7 @@ _WAGE_WORDS = ("wages", "wage", "salary", "pay")
 
 def _liability_payment(account: ManagedAccount, line: BankLine) -> Match | None:
     amount = line.amount
-    tolerance = account.policy.match_tolerance
+    tolerance = _tolerance(account, line.booking_date)
     found = [
         *_invoice_candidates(account, line, tolerance),
         *_wage_candidates(account, line, tolerance),

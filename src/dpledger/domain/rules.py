@@ -31,11 +31,17 @@ def wage_run_net(gross: Money, paye: Money, employee_ni: Money, employee_pension
     return gross - paye - employee_ni - employee_pension
 
 
-def contributions_due(budgets: Sequence[BudgetAgreement], until: date) -> Money:
+def contributions_due(
+    budgets: Sequence[BudgetAgreement],
+    until: date,
+    only: Sequence[tuple[date | None, date | None]] | None = None,
+) -> Money:
     """The person's contributions due from the first budget up to and including ``until``.
 
     Each agreement runs from its effective date to the day before the next one; a part week is
-    pro-rated by days and the total rounded half-up to the penny once, at the end.
+    pro-rated by days and the total rounded half-up to the penny once, at the end. ``only``, when
+    given, counts only the days of those periods (``(from, before)``, ``None`` open-ended): the
+    days a policy paid on the net basis.
     """
     ordered = sorted(budgets, key=lambda b: b.effective_date)
     total = Decimal(0)
@@ -43,10 +49,20 @@ def contributions_due(budgets: Sequence[BudgetAgreement], until: date) -> Money:
         start = budget.effective_date
         stop = ordered[index + 1].effective_date if index + 1 < len(ordered) else None
         end = until + timedelta(days=1) if stop is None else min(stop, until + timedelta(days=1))
-        days = (end - start).days
+        days = (end - start).days if only is None else _days_within(start, end, only)
         if days > 0:
             total += Decimal(budget.weekly_contribution.pence) * days / 7
     return Money(int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def _days_within(start: date, end: date, periods: Sequence[tuple[date | None, date | None]]) -> int:
+    """The days from ``start`` to before ``end`` that fall within ``periods``."""
+    days = 0
+    for since, before in periods:
+        first = start if since is None else max(start, since)
+        last = end if before is None else min(end, before)
+        days += max(0, (last - first).days)
+    return days
 
 
 def budget_on(budgets: Sequence[BudgetAgreement], day: date) -> BudgetAgreement | None:
@@ -85,28 +101,6 @@ def add_months(day: date, months: int) -> date:
     following = date(year + (month == 12), month % 12 + 1, 1)
     last = (following - timedelta(days=1)).day
     return date(year, month, min(day.day, last))
-
-
-def next_review_due(
-    first_payment: date | None,
-    last_review: date | None,
-    first_within_months: int,
-    every_months: int,
-    requested: date | None = None,
-) -> date | None:
-    """When the next review is due (Care and Support (Direct Payments) Regulations 2014, reg 7).
-
-    The first review is due within ``first_within_months`` of the first payment, then each within
-    ``every_months`` of the last; a review may set an earlier date (``requested``), never a later
-    one. ``None`` before the first payment.
-    """
-    if last_review is None:
-        if first_payment is None:
-            return None
-        due = add_months(first_payment, first_within_months)
-    else:
-        due = add_months(last_review, every_months)
-    return min(due, requested) if requested is not None else due
 
 
 def paid_in_advance_after(payments: Sequence[tuple[date, date, Money]], end_date: date) -> Money:

@@ -19,14 +19,14 @@ is an alert rule (:data:`~dpledger.domain.registry.ALERT_RULES`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from dpledger.domain.alerts import Alert
 from dpledger.domain.money import Money
-from dpledger.domain.policy import PaymentBasis, PaymentFrequency
+from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
 from dpledger.domain.records import BudgetAgreement, CouncilPayment
 from dpledger.domain.rules import add_months
 
@@ -52,7 +52,7 @@ class ExpectedPayment:
 
 @dataclass(frozen=True, slots=True)
 class MissingPayment:
-    """An expected payment that had not arrived by its due date plus the policy margin:
+    """An expected payment that had not arrived by its due date plus the policy's margin:
     ``amount`` is what is missing, of the ``due`` amount, ``received`` having arrived."""
 
     kind: str
@@ -63,8 +63,9 @@ class MissingPayment:
     received: Money = NOTHING
 
 
-def _margin(account: ManagedAccount) -> int:
-    return account.policy.missing_payment_margin_days
+def _margin(account: ManagedAccount, day: date) -> int:
+    """The missing-payment margin of the policy in force on ``day`` (a due date)."""
+    return account.terms.policy_on(day).missing_payment_margin_days
 
 
 def _days(a: date, b: date) -> int:
@@ -78,40 +79,69 @@ def payment_schedule(
     """Council payments and (net basis) contributions due from the first budget (or ``since``)
     to ``until``.
 
-    Due dates follow ``policy.frequency``: every 28 days from the first budget's date
-    (four-weekly, 4 weeks' worth each) or on the same day each month (monthly, pro-rated by the
-    days in the month, rounded half up to the penny). The amount comes from the budget in force
-    on the due date: the council share (net basis) or the gross budget (gross basis). Nothing is
-    due while the account is suspended, after ``policy.end_date`` or after closing.
+    Each due date follows the policy in force on it. Four-weekly: the next is 28 days on
+    (4 weeks' worth each); monthly: the same day each month, counted from the first monthly due
+    date (pro-rated by the days in the month, rounded half up to the penny). A change of
+    frequency takes effect from the first due date on or after it: the period already paid for
+    runs its course. The amount comes from the budget in force on the due date: the council
+    share (net basis) or the gross budget (gross basis). Nothing is due while the account is
+    suspended, after the end date of the policy in force on the due date, or after closing.
     """
     budgets = account.budgets
     if not budgets:
         return []
-    last = until
-    for limit in (account.policy.end_date, account.closed_on):
-        if limit is not None and limit < last:
-            last = limit
-    start = budgets[0].effective_date
-    monthly = account.policy.frequency is PaymentFrequency.MONTHLY
-    net = account.policy.payment_basis is PaymentBasis.NET
-    due: list[ExpectedPayment] = []
-    index = 0
-    if since is not None and since > start:
-        # Jump close to ``since`` instead of walking every cycle from the first budget.
-        if monthly:
-            index = max(0, (since.year - start.year) * 12 + since.month - start.month - 1)
-        else:
-            index = max(0, (since - start).days // 28 - 1)
-    day = add_months(start, index) if monthly else start + timedelta(days=28 * index)
     terms = account.terms
-    while day <= last:
-        following = add_months(start, index + 1) if monthly else day + timedelta(days=28)
+    last = until
+    if account.closed_on is not None and account.closed_on < last:
+        last = account.closed_on
+    final = terms.latest_policy
+    if final.end_date is not None:
+        changed = terms.policy_changes[-1].effective_date if terms.policy_changes else date.min
+        last = min(last, max(final.end_date, changed))
+    due: list[ExpectedPayment] = []
+    for day, following, policy in _due_dates(account, budgets[0].effective_date, last, since):
+        if policy.end_date is not None and day > policy.end_date:
+            continue
         budget = terms.budget_on(day)
         if budget is not None and not terms.suspended_on(day):
+            monthly = policy.frequency is PaymentFrequency.MONTHLY
+            net = policy.payment_basis is PaymentBasis.NET
             due.extend(_due_on(budget, day, following, monthly=monthly, net=net))
+    return due
+
+
+def _due_dates(
+    account: ManagedAccount, start: date, last: date, since: date | None
+) -> Iterator[tuple[date, date, AccountPolicy]]:
+    """Each due date to ``last``, the next one after it, and the policy in force on it."""
+    terms = account.terms
+    anchor, index, day = start, 0, start  # a run of one frequency counts from its anchor
+    monthly = terms.policy_on(start).frequency is PaymentFrequency.MONTHLY
+    while day <= last:
+        policy = terms.policy_on(day)
+        if (policy.frequency is PaymentFrequency.MONTHLY) is not monthly:
+            monthly, anchor, index = not monthly, day, 0
+        if since is not None and day < since:
+            # Jump close to ``since`` instead of walking every cycle, within this run only.
+            limit = min(
+                [since, *(c.effective_date for c in terms.policy_changes if c.effective_date > day)]
+            )
+            skip = _cycles_before(anchor, limit, monthly=monthly)
+            if skip > index:
+                index = skip
+                day = add_months(anchor, index) if monthly else anchor + timedelta(28 * index)
+                continue
+        following = add_months(anchor, index + 1) if monthly else day + timedelta(days=28)
+        yield day, following, policy
         index += 1
         day = following
-    return due
+
+
+def _cycles_before(anchor: date, limit: date, *, monthly: bool) -> int:
+    """How many cycles from ``anchor`` surely end before ``limit`` (one fewer, to be safe)."""
+    if monthly:
+        return max(0, (limit.year - anchor.year) * 12 + limit.month - anchor.month - 1)
+    return max(0, (limit - anchor).days // 28 - 1)
 
 
 def _due_on(
@@ -143,13 +173,13 @@ def council_allocation(
     A payment for the period starting on the due date settles it first; else the nearest payment
     within the policy margin, oldest first on a tie.
     """
-    margin = _margin(account)
     payments = sorted(
         account.funds.council_payment_records(), key=lambda p: (p.effective_date, p.version)
     )
     used: set[int] = set()
     settled: dict[date, CouncilPayment] = {}
     for due in sorted((d for d in dues if d.kind == "council"), key=lambda d: d.due_date):
+        margin = _margin(account, due.due_date)
         fits = [
             p
             for p in payments
@@ -182,8 +212,11 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
     contributions received by its due date plus the margin fall short of all those due by then
     (the missing amount is the shortfall, at most that period's contribution).
     """
-    margin = _margin(account)
-    dues = [d for d in payment_schedule(account, as_of) if d.due_date + timedelta(margin) < as_of]
+    dues = [
+        d
+        for d in payment_schedule(account, as_of)
+        if d.due_date + timedelta(_margin(account, d.due_date)) < as_of
+    ]
     kept_from = account.funds.kept_from
     missing: list[MissingPayment] = []
     settled = council_allocation(account, dues)
@@ -191,6 +224,7 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
         if kept_from is not None and due.due_date < kept_from:
             continue
         if due.kind == "council" and due.due_date not in settled:
+            margin = _margin(account, due.due_date)
             missing.append(
                 MissingPayment(
                     "council",
@@ -208,7 +242,7 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
         due_total += due.amount.pence
         if kept_from is not None and due.due_date < kept_from:
             continue
-        cutoff = due.due_date + timedelta(days=margin)
+        cutoff = due.due_date + timedelta(days=_margin(account, due.due_date))
         paid = account.funds.received_by(cutoff)
         if paid < due_total:
             short = Money(min(due.amount.pence, due_total - paid))
@@ -289,9 +323,9 @@ def _differs_alerts(account: ManagedAccount) -> list[Alert]:
 
 
 def _missing_alerts(account: ManagedAccount) -> list[Alert]:
-    margin = _margin(account)
     found = []
     for missing in missing_payments(account, account.latest_date):
+        margin = _margin(account, missing.due_date)
         if missing.received.is_positive():
             # Part of a period's contribution arrived: arrears, which the read side's
             # contribution_shortfall warning weighs; this alert is for a payment that never came.

@@ -1,10 +1,11 @@
 """Surplus and recoupment: what the council may take back, and paying it back.
 
 Surplus = bank balance - unpaid liabilities - contingency, never negative, where the contingency
-is ``policy.contingency_weeks`` x the gross weekly budget in force (domain notes: councils let an
-account keep 4-8 weeks). Where the policy spends the person's contribution first, the council may
-recover at most its own money still unspent. A recoupment is refused above the recoverable
-surplus on its date; it makes the money owed to the council, and repaying it pays it from the bank.
+is ``policy.contingency_weeks`` x the gross weekly budget, each as in force on the day asked
+about (domain notes: councils let an account keep 4-8 weeks). Where the policy in force spends
+the person's contribution first, the council may recover at most its own money still unspent. A
+recoupment is refused above the recoverable surplus on its date; it makes the money owed to the
+council, and repaying it pays it from the bank.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------- the rules
 def contingency_on(account: ManagedAccount, day: date) -> Money:
-    """The contingency the account may keep on ``day``: policy weeks x weekly gross budget."""
-    budget = account.terms.budget_on(day)
-    return Money(0) if budget is None else account.policy.contingency(budget.weekly_gross)
+    """The contingency the account may keep on ``day``: the weeks of the policy in force on
+    ``day`` x the weekly gross budget in force on ``day``."""
+    terms = account.terms
+    budget = terms.budget_on(day)
+    return Money(0) if budget is None else terms.policy_on(day).contingency(budget.weekly_gross)
 
 
 def surplus_on(account: ManagedAccount, day: date) -> Money:
@@ -40,10 +43,11 @@ def surplus_on(account: ManagedAccount, day: date) -> Money:
 
 
 def recoverable_surplus_on(account: ManagedAccount, day: date) -> Money:
-    """The surplus the council may recoup on ``day``: the whole surplus, unless the policy spends
-    the contribution first; then at most the council money still unspent."""
+    """The surplus the council may recoup on ``day``: the whole surplus, unless the policy in
+    force on ``day`` spends the contribution first; then at most the council money still
+    unspent (all spending so far counted contribution first)."""
     available = surplus_on(account, day)
-    if not account.policy.contribution_spent_first:
+    if not account.terms.policy_on(day).contribution_spent_first:
         return available
     funds = account.funds
     spent = Money(sum(funds.balance(a).pence for a in EXPENSES))
@@ -86,7 +90,7 @@ def demand_recoupment(account: ManagedAccount, command: DemandRecoupment, ctx: C
     check_writable(account, ctx)
     available = recoverable_surplus_on(account, ctx.effective_date)
     if command.amount > available:
-        spent_first = account.policy.contribution_spent_first
+        spent_first = account.terms.policy_on(ctx.effective_date).contribution_spent_first
         raise SurplusExceeded(
             f"recoupment of {command.amount} exceeds the surplus of {available}"
             + (" the council can recover (the contribution is spent first)" if spent_first else ""),

@@ -150,22 +150,24 @@ def transfer_leg(
     ``booked_on``) is a leg of: out of or into ``bank``, the same amount, within the policy's
     margin of days, and not matched by another line of ``bank`` yet. The nearest in days, then
     the oldest, wins."""
-    margin = account.policy.missing_payment_margin_days
-    taken = {
-        r.target_version
-        for r in bank.recent_lines()
-        if r.account_id == account.account_id and r.event_type == MoneyTransferred.__name__
-    }
+    margin = account.terms.policy_on(booked_on).missing_payment_margin_days
     fits = [
         t
         for t in account.terms.transfers
-        if t.version not in taken
-        and abs((t.effective_date - booked_on).days) <= margin
+        if abs((t.effective_date - booked_on).days) <= margin
         and (
             (t.from_bank_account == bank.key and signed == -t.amount)
             or (t.to_bank_account == bank.key and signed == t.amount)
         )
     ]
+    if not fits:
+        return None  # nearly every line: no transfer of its amount, so no need to read the book
+    taken = {
+        r.target_version
+        for r in bank.recent_lines()
+        if r.account_id == account.account_id and r.event_type == MoneyTransferred.__name__
+    }
+    fits = [t for t in fits if t.version not in taken]
     if not fits:
         return None
     return min(fits, key=lambda t: (abs((t.effective_date - booked_on).days), t.version))

@@ -44,9 +44,7 @@ from dpledger.domain.chart import EXPENSES, LedgerAccount
 from dpledger.domain.events import AccountEvent
 from dpledger.domain.lifecycle import BankAccountNamed
 from dpledger.domain.money import Money
-from dpledger.domain.policy import PaymentBasis
 from dpledger.domain.records import AccountStatus, OutgoingStatus, SuspenseStatus
-from dpledger.domain.rules import contributions_due
 from dpledger.projections.balances import LedgerLines, recorded_key
 from dpledger.projections.engine import ReadModel, first_event
 from dpledger.projections.reconciliation import (
@@ -354,8 +352,7 @@ def _within(subject: str, scope: tuple[date | None, date | None] | None) -> bool
 def portfolio_row(account: ManagedAccount, warnings: list[str]) -> dict[str, Any]:
     """The portfolio columns for one account, at its latest effective date."""
     on = account.latest_date
-    net = account.policy.payment_basis is PaymentBasis.NET
-    due = contributions_due(account.budgets, on) if net else Money(0)
+    due = account.terms.contributions_due(on)  # for the days on the net basis
     spend = {a.value.split(":", 1)[1]: account.balance(a).pence for a in EXPENSES}
     first, last, review = account.first_payment_on, account.last_review_on, account.next_review_due
     return {
