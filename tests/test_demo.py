@@ -202,9 +202,10 @@ def test_payslip_figures_are_exact() -> None:
     assert slip.gross == Money("1560.00")
     assert slip.employer_ni == Money("176.40")  # 15% of (1560 - 384)
     assert slip.employee_ni == Money("47.36")  # 8% of (1560 - 968)
-    assert slip.paye == Money("118.60")  # 20% of 593 whole pounds above 966.92
+    # 20% of 592 whole pounds above £967.68, code 1257L's 4-week free pay in HMRC's Table A
+    assert slip.paye == Money("118.40")
     assert (slip.employee_pension, slip.employer_pension) == (Money("54.00"), Money("32.40"))
-    assert slip.net == Money("1340.04")
+    assert slip.net == Money("1340.24")
     with pytest.raises(ValueError, match="National Living Wage"):
         four_weekly_payslip(Decimal(100), Money("12.20"))
 

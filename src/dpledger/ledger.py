@@ -44,6 +44,7 @@ from dpledger.domain.commands import Command
 from dpledger.domain.errors import AccountNotFound, BankFileError, UnknownParty, ValidationError
 from dpledger.domain.events import AccountEvent
 from dpledger.domain.money import Money
+from dpledger.domain.payroll import HmrcDue, hmrc_due
 from dpledger.domain.policy import AccountPolicy
 from dpledger.domain.reconciliation import MissingPayment, missing_payments
 from dpledger.domain.records import (
@@ -258,8 +259,7 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         """Council money paid for days after ``end_date`` (default: the policy's end date),
         returnable at the final reckoning."""
         end = None if end_date is None else to_day(end_date, "end_date")
-        account = self._load(account_id)
-        return account.funds.paid_in_advance(account.policy, end)
+        return self._load(account_id).paid_in_advance(end)
 
     @names_account
     def contingency(self, account_id: str, on: DateLike) -> Money:
@@ -328,6 +328,12 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         date plus ``policy.missing_payment_margin_days`` has passed without them (among those
         due within the account's recent window)."""
         return missing_payments(self._load(account_id), to_day(on, "on"))
+
+    @names_account
+    def hmrc_due(self, account_id: str, *, quarterly: bool = False) -> list[HmrcDue]:
+        """What HMRC is owed now, by due date (the 22nd after each tax month, or quarter for
+        a small employer paying quarterly), earliest first: the forecast of PAYE payments."""
+        return hmrc_due(self._load(account_id), quarterly=quarterly)
 
     @names_account
     def unexplained_outgoings(self, account_id: str) -> dict[str, UnexplainedOutgoing]:

@@ -286,6 +286,7 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     do("demand_recoupment", amount="1.00")
     do("repay_recoupment", "2026-05-01", amount="1.00")
     do("agree_budget", "2026-05-04", weekly_gross="120", weekly_contribution="20")
+    do("change_policy", "2026-05-04", contingency_weeks=6, reason="annual review")
     do("register_agency", agency_id="AG-1", name="Care")
     do("agree_agency_rate", agency_id="AG-1", hourly_rate="20.00")
     for number in ("INV-1", "INV-2"):
@@ -305,6 +306,7 @@ def record_every_kind_of_event(ledger: Ledger, account_id: str) -> None:
     credit = {"credit_note_number": "CN-1", "amount": "30.00"}
     do("receive_credit_note", agency_id="AG-1", invoice_number="INV-1", **credit)
     do("register_personal_assistant", pa_id="PA-1", hourly_rate="12.71")
+    do("update_personal_assistant", pa_id="PA-1", date_of_birth="1990-05-01")
     do(
         "record_wage_run",
         pa_id="PA-1",

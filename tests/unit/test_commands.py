@@ -109,6 +109,7 @@ SCENARIO: list[tuple[str, dict[str, Any]]] = [
     ),
     ("dispute_invoice", {"agency_id": "AG-1", "invoice_number": "INV-2", "reason": "no visit"}),
     ("register_personal_assistant", {"pa_id": "PA-1", "hourly_rate": "12.71"}),
+    ("update_personal_assistant", {"pa_id": "PA-1", "date_of_birth": "1990-05-01"}),
     (
         "record_wage_run",
         {
@@ -141,6 +142,10 @@ SCENARIO: list[tuple[str, dict[str, Any]]] = [
     ("recover_unexpected_outgoing", {"item_id": LAST_ITEM}),
     ("record_unexplained_outgoing", {"amount": "3.00", "description": "CHARGE"}),
     ("accept_unexpected_outgoing", {"item_id": LAST_ITEM, "reason": "bank's fee"}),
+    (
+        "change_policy",
+        {"contingency_weeks": 3, "match_tolerance_pence": 5, "reason": "annual review"},
+    ),
     ("record_review", {"next_review_by": "2026-12-01", "reason": "annual"}),
     ("correct", {"version": CONTRIBUTION, "reason": "keyed twice"}),
     ("demand_recoupment", {"amount": "10.00"}),

@@ -32,6 +32,7 @@ from dpledger.domain.payroll import (
     PayPension,
     RecordWageRun,
     RegisterPersonalAssistant,
+    UpdatePersonalAssistant,
 )
 from dpledger.domain.remittances import PayRemittance
 
@@ -371,6 +372,32 @@ class MoneyMethods(Executes):
                 account_id=account_id,
                 pa_id=pa_id,
                 hourly_rate=hourly_rate,
+                effective_date=effective_date,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @names_account
+    def update_personal_assistant(
+        self,
+        account_id: str,
+        *,
+        pa_id: str,
+        effective_date: DateLike,
+        actor: str,
+        hourly_rate: MoneyLike | None = None,
+        date_of_birth: DateLike | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Record a PA's date of birth (for the minimum-wage band and NI category) or a new hourly
+        rate in force from ``effective_date``; its receipt lists the compliance alerts it raises."""
+        return self.execute(
+            UpdatePersonalAssistant.build(
+                account_id=account_id,
+                pa_id=pa_id,
+                hourly_rate=hourly_rate,
+                date_of_birth=date_of_birth,
                 effective_date=effective_date,
                 actor=actor,
                 idempotency_key=idempotency_key,

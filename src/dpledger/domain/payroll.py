@@ -3,16 +3,22 @@ HMRC and the pension provider.
 
 A wage run makes the net pay owed to the PA, PAYE and NI owed to HMRC and pension contributions
 owed to the provider; each is paid from the bank, never beyond what is owed. Net pay must be gross
-minus the employee's deductions; one PA has one run per pay period.
+minus the employee's deductions; one PA has one run per pay period, within one tax year (a period
+across 5/6 April is refused: split it). Each run is checked against the UK rates of its period
+(:mod:`dpledger.domain.compliance`); a PA's date of birth and later hourly rates are recorded with
+:class:`UpdatePersonalAssistant`. :func:`hmrc_due` lists what HMRC is owed by due date.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, model_validator
 
 from dpledger.domain.bounds import Amount, AmountOrZero, Day, Hours, Identifier, Reference
 from dpledger.domain.chart import NO_POSTINGS, LedgerAccount, Posting, Postings
@@ -21,6 +27,7 @@ from dpledger.domain.errors import (
     DuplicateWageRun,
     InvalidTransition,
     UnknownParty,
+    ValidationError,
     WageRunDoesNotBalance,
 )
 from dpledger.domain.events import (
@@ -37,7 +44,8 @@ from dpledger.domain.events import (
 from dpledger.domain.funds import check_not_over, check_period, pay_liability
 from dpledger.domain.lifecycle import check_writable
 from dpledger.domain.money import Money
-from dpledger.domain.records import PersonalAssistant, WageRun, wage_run_key
+from dpledger.domain.rates import straddles_tax_years
+from dpledger.domain.records import AgreedRate, PersonalAssistant, WageRun, wage_run_key
 from dpledger.domain.rules import wage_run_net
 
 if TYPE_CHECKING:
@@ -50,6 +58,17 @@ def wage_run_index_key(pa_id: str, start: date, end: date) -> str:
 
 
 # ---------------------------------------------------------------------------- state
+@dataclass(frozen=True, slots=True)
+class PaDetails:
+    """What was recorded about a PA after registration: date of birth and hourly rates."""
+
+    date_of_birth: date | None = None
+    rates: tuple[AgreedRate, ...] = ()
+    """Hourly rates agreed after registration, by the day each took effect."""
+    registered_rate: Money | None = None
+    """The rate the PA was registered with (kept once a later rate replaces it)."""
+
+
 @dataclass(slots=True)
 class Payroll:
     """The PAs, what each is owed, and the wage runs of the recent window."""
@@ -57,15 +76,45 @@ class Payroll:
     pas: dict[str, PersonalAssistant] = field(default_factory=dict)
     wage_runs: dict[str, WageRun] = field(default_factory=dict)
     """By ``pa_id/start/end``: runs whose period ended within the recent window."""
+    details: dict[str, PaDetails] | None = None
+    """PAs' dates of birth and later rates (``None`` until any is recorded: the stored form of
+    accounts without them stays as it was)."""
+    recorded_on: dict[str, date] | None = None
+    """Each run's effective date (its pay day), by run key, for :func:`hmrc_due`."""
 
     @classmethod
     def empty(cls) -> Payroll:
         """No PAs yet."""
         return cls()
 
+    def stored_fields(self) -> tuple[str, ...]:
+        """The fields a snapshot stores: the later ones only once they hold something."""
+        later = tuple(n for n in ("details", "recorded_on") if getattr(self, n) is not None)
+        return ("pas", "wage_runs", *later)
+
     def compact(self, cutoff: date) -> None:
         """Forget runs whose period ended before ``cutoff``."""
         self.wage_runs = {k: r for k, r in self.wage_runs.items() if r.period_end >= cutoff}
+        if self.recorded_on is not None:
+            self.recorded_on = {k: d for k, d in self.recorded_on.items() if k in self.wage_runs}
+
+    def date_of_birth(self, pa_id: str) -> date | None:
+        """The PA's date of birth, if recorded."""
+        found = (self.details or {}).get(pa_id)
+        return None if found is None else found.date_of_birth
+
+    def rate_for(self, pa_id: str, day: date) -> Money | None:
+        """The PA's hourly rate in force on ``day`` (``None`` for an unknown PA)."""
+        pa = self.pas.get(pa_id)
+        if pa is None:
+            return None
+        found = (self.details or {}).get(pa_id)
+        if found is None:
+            return pa.hourly_rate
+        in_force = [r for r in found.rates if r.effective_from <= day]
+        if in_force:
+            return max(in_force, key=lambda r: r.effective_from).hourly_rate
+        return found.registered_rate or pa.hourly_rate
 
     def pa(self, account: ManagedAccount, pa_id: str) -> PersonalAssistant:
         """A registered PA; raises :class:`UnknownParty` if there is none."""
@@ -132,6 +181,112 @@ def register_personal_assistant(
     )
 
 
+EARLIEST_BIRTH = date(1900, 1, 1)
+"""No PA was born before this."""
+
+
+def _birth_date(value: object) -> date:
+    # A date of birth lies before the dates dpledger keeps (April 1997), so not a ``Day``.
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value)
+    if isinstance(value, datetime) or not isinstance(value, date) or value < EARLIEST_BIRTH:
+        raise ValidationError(
+            f"{value!r} is not a date of birth",
+            field="date_of_birth",
+            fix=f"give it as 'YYYY-MM-DD', on or after {EARLIEST_BIRTH}",
+        )
+    return value
+
+
+BirthDate = Annotated[date, BeforeValidator(_birth_date)]
+"""A date of birth: a ``date`` or ISO text, from 1900 on."""
+
+
+class UpdatePersonalAssistant(Command):
+    """Record a PA's date of birth (for the minimum-wage band and NI category) or a new hourly
+    rate, in force from ``effective_date``."""
+
+    method: ClassVar[str] = "update_personal_assistant"
+    raises_alerts: ClassVar[bool] = True
+    pa_id: Identifier
+    hourly_rate: Amount | None = None
+    date_of_birth: BirthDate | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdatePersonalAssistant:
+        if self.hourly_rate is None and self.date_of_birth is None:
+            raise ValidationError(
+                "gives neither an hourly rate nor a date of birth",
+                field="hourly_rate",
+                fix="pass hourly_rate=, date_of_birth= or both",
+            )
+        if self.date_of_birth is not None and self.date_of_birth >= self.effective_date:
+            raise ValidationError(
+                f"{self.date_of_birth} is not before {self.effective_date}",
+                field="date_of_birth",
+                fix="give the PA's date of birth",
+            )
+        return self
+
+
+class PersonalAssistantUpdated(AccountEvent):
+    """A PA's date of birth or a new hourly rate (from the effective date) was recorded."""
+
+    pa_id: str
+    hourly_rate: Money | None
+    date_of_birth: date | None
+
+    correction: ClassVar[Any] = NotCorrectable("update the PA again with the right details")
+
+    def evolve(self, account: ManagedAccount) -> None:
+        """The details, and the PA's rate now when one is given."""
+        payroll = account.payroll
+        details = dict(payroll.details or {})
+        found = details.get(self.pa_id, PaDetails())
+        if self.date_of_birth is not None:
+            found = replace(found, date_of_birth=self.date_of_birth)
+        if self.hourly_rate is not None:
+            pa = payroll.pas[self.pa_id]
+            rates = [r for r in found.rates if r.effective_from != self.effective_date]
+            rates.append(AgreedRate(self.effective_date, self.hourly_rate))
+            found = replace(
+                found,
+                rates=tuple(sorted(rates, key=lambda r: r.effective_from)),
+                registered_rate=found.registered_rate or pa.hourly_rate,
+            )
+            payroll.pas[self.pa_id] = replace(pa, hourly_rate=self.hourly_rate)
+        details[self.pa_id] = found
+        payroll.details = details
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any]) -> str:
+        """``personal assistant PA-1 updated: hourly rate £12.71, date of birth recorded``."""
+        said = []
+        if details.get("hourly_rate") is not None:
+            said.append(f"hourly rate {money_in(details, 'hourly_rate')}")
+        if details.get("date_of_birth") is not None:
+            said.append("date of birth recorded")
+        return f"personal assistant {details.get('pa_id')} updated: {', '.join(said)}"
+
+
+@decides(UpdatePersonalAssistant)
+def update_personal_assistant(
+    account: ManagedAccount, command: UpdatePersonalAssistant, ctx: Context
+) -> None:
+    """A registered PA."""
+    check_writable(account, ctx)
+    account.payroll.pa(account, command.pa_id)
+    account.record(
+        ctx,
+        PersonalAssistantUpdated,
+        NO_POSTINGS,
+        pa_id=command.pa_id,
+        hourly_rate=command.hourly_rate,
+        date_of_birth=command.date_of_birth,
+    )
+
+
 # ---------------------------------------------------------------------------- wage runs
 class RecordWageRun(Command):
     """A payslip for one PA and period: net must be gross minus PAYE, employee NI and employee
@@ -176,6 +331,10 @@ def _unrecord_run(account: ManagedAccount, fields: Mapping[str, Any]) -> None:
     payroll.wage_runs.pop(
         wage_run_key(fields["pa_id"], fields["period_start"], fields["period_end"]), None
     )
+    key = wage_run_key(fields["pa_id"], fields["period_start"], fields["period_end"])
+    if payroll.recorded_on is not None:
+        payroll.recorded_on.pop(key, None)
+        payroll.recorded_on = payroll.recorded_on or None  # none left: as if none recorded
     payroll.change_net_owed(fields["pa_id"], -fields["net"])
 
 
@@ -216,6 +375,10 @@ class WageRunRecorded(AccountEvent):
             net=self.net,
         )
         account.payroll.wage_runs[run.key] = run
+        account.payroll.recorded_on = {
+            **(account.payroll.recorded_on or {}),
+            run.key: self.effective_date,
+        }
         account.payroll.change_net_owed(self.pa_id, self.net)
 
     def claims(self) -> dict[str, str | None]:
@@ -252,6 +415,14 @@ def record_wage_run(account: ManagedAccount, command: RecordWageRun, ctx: Contex
             f"a wage run for {c.pa_id} for {c.period_start}..{c.period_end} is already recorded",
             account_id=account.account_id,
             fix="correct the recorded run instead of recording it again",
+        )
+    if straddles_tax_years(c.period_start, c.period_end):
+        raise ValidationError(
+            f"the pay period {c.period_start} to {c.period_end} crosses 5/6 April, into another "
+            "tax year (PAYE, NI and pension thresholds are per tax year)",
+            field="period_end",
+            account_id=account.account_id,
+            fix="split it into two wage runs: one ending on 5 April, one starting on 6 April",
         )
     postings = Postings.of(
         [
@@ -451,3 +622,60 @@ def claim_employment_allowance(
         Postings.transfer(LedgerAccount.HMRC_PAYABLE, LedgerAccount.EMPLOYER_NI, command.amount),
         amount=command.amount,
     )
+
+
+# ---------------------------------------------------------------------------- HMRC due dates
+def hmrc_due_date(pay_day: date, *, quarterly: bool) -> date:
+    """The 22nd after the tax month (6th to 5th) or tax quarter (ending 5 Jul, Oct, Jan, Apr)
+    in which wages were paid (HMRC's date for electronic payments)."""
+    # Tax month m runs from the 6th of calendar month m to the 5th of m+1; due the 22nd of m+1.
+    month_start = pay_day if pay_day.day >= 6 else pay_day.replace(day=1) - timedelta(days=1)
+    year, month = month_start.year, month_start.month
+    if quarterly:
+        # Tax quarters start on 6 Apr, 6 Jul, 6 Oct and 6 Jan: move to the quarter's last month.
+        month += (3 - (month - 4) % 3) - 1
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return date(year + month // 12, month % 12 + 1, 22)
+
+
+@dataclass(frozen=True, slots=True)
+class HmrcDue:
+    """PAYE and NI owed to HMRC for one tax month or quarter, due on ``due_on``."""
+
+    due_on: date | None
+    """``None``: owed for runs paid before the recent window (overdue)."""
+    period_start: date | None
+    period_end: date | None
+    """The tax month or quarter (6th to 5th) whose pay it is for."""
+    amount: Money
+
+
+def hmrc_due(account: ManagedAccount, *, quarterly: bool = False) -> list[HmrcDue]:
+    """What HMRC is owed now, by due date, earliest first.
+
+    Each run's PAYE and NI fall due on the 22nd after the tax month (or quarter, for an employer
+    paying quarterly: average monthly payments under £1,500) of its pay day, the run's effective
+    date. Payments and Employment Allowance settle the oldest first, so what is still owed (the
+    ``HMRC_PAYABLE`` balance) belongs to the latest due dates.
+    """
+    payroll = account.payroll
+    recorded_on = payroll.recorded_on or {}
+    by_due: dict[date, int] = {}
+    for key, run in payroll.wage_runs.items():
+        due = hmrc_due_date(recorded_on.get(key, run.period_end), quarterly=quarterly)
+        amount = run.paye.pence + run.employee_ni.pence + run.employer_ni.pence
+        by_due[due] = by_due.get(due, 0) + amount
+    remaining = account.owed(LedgerAccount.HMRC_PAYABLE).pence
+    found = []
+    for due in sorted(by_due, reverse=True):
+        share = min(remaining, by_due[due])
+        if share > 0:
+            months = 3 if quarterly else 1
+            end = date(due.year, due.month, 5)
+            start_month = due.year * 12 + due.month - 1 - months
+            start = date(start_month // 12, start_month % 12 + 1, 6)
+            found.append(HmrcDue(due, start, end, Money(share)))
+            remaining -= share
+    if remaining > 0:
+        found.append(HmrcDue(None, None, None, Money(remaining)))
+    return sorted(found, key=lambda d: (d.due_on is not None, d.due_on or date.min))

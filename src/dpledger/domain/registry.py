@@ -19,11 +19,13 @@ from dpledger.domain import (
     account,
     bank,
     careplan,
+    compliance,
     corrections,
     funds,
     invoices,
     lifecycle,
     payroll,
+    policychanges,
     pooled,
     reconciliation,
     remittances,
@@ -37,6 +39,7 @@ from dpledger.domain.events import AccountEvent, BankAccountEvent
 
 CONCERNS: tuple[ModuleType, ...] = (
     lifecycle,
+    policychanges,
     funds,
     invoices,
     payroll,
@@ -55,6 +58,7 @@ ALERT_RULES: tuple[AlertRule, ...] = (
     invoices.rate_alerts,
     careplan.care_plan_alerts,
     reconciliation.schedule_alerts,
+    compliance.compliance_alerts,
 )
 """Every alert rule (see :mod:`dpledger.domain.alerts`)."""
 

@@ -30,6 +30,9 @@ Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
   its due date plus the margin (one per kind and due date; same rule function).
 - ``review_overdue``: the council's review is past its due date.
 - ``paid_while_suspended``: a council payment arrived while payments are suspended.
+- ``below_minimum_wage``, ``ni_differs``, ``pension_short``, ``pay_periods_overlap``,
+  ``pay_inconsistent``: a wage run breaks the UK payroll rates of its period (one per run;
+  :func:`dpledger.domain.compliance.compliance_alerts`).
 
 The alert rules of the domain (:data:`dpledger.domain.registry.ALERT_RULES`) are warnings as they
 stand: their figures and message are the domain's own, never computed a second time here.
@@ -44,6 +47,7 @@ from typing import Any
 
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.alerts import Alert
+from dpledger.domain.compliance import COMPLIANCE_RULES
 from dpledger.domain.money import Money
 from dpledger.domain.policy import PaymentBasis, PaymentFrequency
 from dpledger.domain.records import (
@@ -54,7 +58,7 @@ from dpledger.domain.records import (
     SuspenseStatus,
 )
 from dpledger.domain.registry import ALERT_RULES
-from dpledger.domain.rules import add_months, contributions_due
+from dpledger.domain.rules import add_months
 
 BREAK_RULE = "reconciliation_break"
 """The one rule that compares statements with the ledger rather than reading the account."""
@@ -74,6 +78,7 @@ RULES: tuple[str, ...] = (
     "expected_payment_missing",
     "review_overdue",
     "paid_while_suspended",
+    *COMPLIANCE_RULES,
 )
 """Every warning rule, in the order reports list them."""
 
@@ -173,7 +178,7 @@ def next_council_payment(account: ManagedAccount, on: date) -> date | None:
         return None
     due = max(dates)
     while due <= on:
-        if account.policy.frequency is PaymentFrequency.MONTHLY:
+        if account.policy_on(due).frequency is PaymentFrequency.MONTHLY:
             due = add_months(due, 1)
         else:
             due += timedelta(days=28)
@@ -230,7 +235,7 @@ def _forecast(account: ManagedAccount, on: date, bank: Money, unpaid: Money) -> 
 
 
 def _low_balance(account: ManagedAccount, on: date, bank: Money) -> list[Condition]:
-    weeks = account.policy.low_balance_weeks
+    weeks = account.policy_on(on).low_balance_weeks
     budget = account.budget_on(on)
     if weeks <= 0 or budget is None or budget.weekly_gross.pence <= 0:
         return []
@@ -250,14 +255,15 @@ def _low_balance(account: ManagedAccount, on: date, bank: Money) -> list[Conditi
 
 
 def _contribution_shortfall(account: ManagedAccount, on: date) -> list[Condition]:
-    if account.policy.payment_basis is not PaymentBasis.NET:
+    policy = account.policy_on(on)
+    if policy.payment_basis is not PaymentBasis.NET:
         return []  # on the gross basis the council collects the contribution itself
     budget = account.budget_on(on)
     if budget is None or budget.weekly_contribution.pence <= 0:
         return []
-    due = contributions_due(account.budgets, on)
+    due = account.terms.contributions_due(on)  # for the days on the net basis
     received = account.contributions_received
-    weeks = account.policy.contribution_shortfall_weeks
+    weeks = policy.contribution_shortfall_weeks
     allowed = budget.weekly_contribution * weeks
     short = due - received
     if short <= allowed:
