@@ -38,7 +38,7 @@ from dpledger.domain.keys import KeyRecord
 from dpledger.domain.lifecycle import BankAccountAdded, BankAccountNamed, OpenAccount
 from dpledger.domain.money import Money
 from dpledger.domain.pooled import PoolMemberJoined
-from dpledger.domain.records import invoice_key
+from dpledger.domain.records import invoice_key, wage_run_key
 from dpledger.domain.registry import ALERT_RULES, decision_for
 from dpledger.domain.transfers import MoneyTransferred, check_transfer_covered
 from dpledger.log import get_logger
@@ -369,6 +369,9 @@ def _subjects(event: Any) -> set[str]:
     start, end = getattr(event, "period_start", None), getattr(event, "period_end", None)
     if start is not None and end is not None:
         found |= {f"{kind}:{start.isoformat()}..{end.isoformat()}" for kind in ("agency", "pa")}
+        pa_id = getattr(event, "pa_id", None)
+        if isinstance(pa_id, str):
+            found.add(wage_run_key(pa_id, start, end))  # a wage run's compliance alerts
     return found
 
 
