@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from dpledger import commands as c
 from dpledger.domain.errors import (
@@ -110,6 +111,8 @@ class AccountModel:
     payments: dict[int, Movement] = field(default_factory=dict)
     """Payments out not yet corrected, by version: what a correction may reverse."""
     last_bank_day: date | None = None
+    policy_changes: list[tuple[date, dict[str, Any]]] = field(default_factory=list)
+    """(from, the fields changed), in the order changed (commands come in date order)."""
 
     @classmethod
     def opened(cls, command: c.OpenAccount) -> AccountModel:
@@ -130,9 +133,17 @@ class AccountModel:
         in_force = [b for b in self.budgets if b[0] <= day]
         return max(in_force, key=lambda b: b[0])[1] if in_force else 0
 
+    def policy_on(self, day: date) -> AccountPolicy:
+        """The policy in force on ``day``: the opening policy, then each change from its date."""
+        fields = {name: getattr(self.policy, name) for name in self.policy.__dataclass_fields__}
+        for start, changed in self.policy_changes:
+            if start <= day:
+                fields.update(changed)
+        return AccountPolicy(**fields)
+
     def contingency(self, day: date) -> int:
-        """The contingency the policy lets the account keep on ``day``."""
-        return self.weekly_gross(day) * self.policy.contingency_weeks
+        """The contingency the policy in force on ``day`` lets the account keep."""
+        return self.weekly_gross(day) * self.policy_on(day).contingency_weeks
 
     def surplus(self, day: date) -> int:
         """Bank - unpaid liabilities - contingency on ``day``, never negative."""
@@ -142,7 +153,7 @@ class AccountModel:
         """The surplus the council may recoup on ``day``; where the contribution is spent
         first, no more than the council's own money still unspent."""
         available = self.surplus(day)
-        if not self.policy.contribution_spent_first:
+        if not self.policy_on(day).contribution_spent_first:
             return available
         council_share = max(0, self.spent - self.contributions_in)
         return max(0, min(available, self.council_in - council_share))
@@ -235,6 +246,20 @@ class AccountModel:
 
     def _apply_record_review(self, command: c.RecordReview) -> None:
         pass
+
+    def _check_change_policy(self, command: c.ChangePolicy) -> Refusal | None:
+        given = _policy_fields(command)
+        if set(given) - _MODELLED_POLICY_FIELDS or command.clear_end_date:
+            raise NotModelled("the model changes the contingency and the spending order only")
+        if not given:
+            return Refusal(ValidationError, "no field of the policy is changed")
+        in_force = self.policy_on(command.effective_date)
+        if all(getattr(in_force, name) == value for name, value in given.items()):
+            return Refusal(InvalidTransition, "the policy in force already says so")
+        return None
+
+    def _apply_change_policy(self, command: c.ChangePolicy) -> None:
+        self.policy_changes.append((command.effective_date, _policy_fields(command)))
 
     def _check_suspend(self, command: c.Suspend) -> Refusal | None:
         return None if self.status == "open" else Refusal(InvalidTransition, "already suspended")
@@ -513,3 +538,13 @@ def model_of(commands: list[c.Command]) -> AccountModel:
         refusal = model.run(command)
         assert refusal is None, f"command {number} ({type(command).__name__}): {refusal}"
     return model
+
+
+_MODELLED_POLICY_FIELDS = {"contingency_weeks", "contribution_spent_first"}
+"""The policy fields whose changes the model follows."""
+
+
+def _policy_fields(command: c.ChangePolicy) -> dict[str, Any]:
+    """The policy fields ``command`` changes (given, not ``None``)."""
+    names = AccountPolicy.__dataclass_fields__
+    return {n: getattr(command, n) for n in names if getattr(command, n, None) is not None}

@@ -137,6 +137,7 @@ class _Builder:
             (lambda: True, self.review),
             (lambda: True, self.suspend_or_resume),
             (lambda: True, self.care_plan),
+            (lambda: True, self.change_policy),
         ]  # fmt: skip
 
     def steps_until_done(self, most: int) -> None:
@@ -284,6 +285,21 @@ class _Builder:
         agency = Decimal(self.draw(st.integers(min_value=0, max_value=40)))
         pa = Decimal(self.draw(st.integers(min_value=0, max_value=40)))
         self.add(c.AgreeCarePlan, agency_hours_per_week=agency, pa_hours_per_week=pa)
+
+    def change_policy(self) -> None:
+        """A council's review changes the contingency, or which money is spent first, from
+        today (a change to what is already in force is not drawn: the ledger refuses it)."""
+        policy = self.state.policy_on(self.day)
+        if self.draw(st.booleans()):
+            weeks = self.draw(st.integers(min_value=0, max_value=12))
+            if weeks != policy.contingency_weeks:
+                self.add(c.ChangePolicy, contingency_weeks=weeks, reason="annual review")
+                return
+        self.add(
+            c.ChangePolicy,
+            contribution_spent_first=not policy.contribution_spent_first,
+            reason="annual review",
+        )
 
     # ------------------------------------------------------------------------- closing
     def close(self) -> None:
