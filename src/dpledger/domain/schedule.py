@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dpledger.domain.alerts import Alert
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
 from dpledger.domain.records import BudgetAgreement, CouncilPayment
 from dpledger.domain.rules import add_months
+from dpledger.domain.window import window_start
 
 if TYPE_CHECKING:  # annotations only
     from dpledger.domain.account import ManagedAccount
@@ -90,6 +91,44 @@ def payment_schedule(
     budgets = account.budgets
     if not budgets:
         return []
+    terms = account.terms
+    # The schedule is a function of these alone; alert rules ask for it before and after every
+    # payment, which changes none of them, so the last few answers are kept on the account.
+    # A schedule to a date is the first part of the schedule to any later date, so one is kept
+    # to a horizon a year ahead and cut at ``until``.
+    key = (
+        since,
+        account.closed_on,
+        tuple(budgets),
+        terms.opening_policy,
+        tuple(terms.policy_changes),
+        tuple(terms.suspensions),
+    )
+    cache: dict[Any, tuple[date, list[ExpectedPayment]]] = account.__dict__.setdefault(
+        "_schedules", {}
+    )
+    found = cache.get(key)
+    if found is None or found[0] < until:
+        horizon = until + timedelta(days=_HORIZON_DAYS)
+        found = (horizon, _schedule(account, horizon, since))
+        if key not in cache and len(cache) >= _SCHEDULES_KEPT:
+            cache.pop(next(iter(cache)))
+        cache[key] = found
+    return [due for due in found[1] if due.due_date <= until]
+
+
+_SCHEDULES_KEPT = 8
+"""How many schedules an account keeps at hand (each a few hundred records at most)."""
+
+_SETTLE_BEFORE = 92
+"""Days of dues before the recent window that still take part in settling the window's."""
+
+_HORIZON_DAYS = 366
+"""How far ahead of the date asked a kept schedule reaches."""
+
+
+def _schedule(account: ManagedAccount, until: date, since: date | None) -> list[ExpectedPayment]:
+    budgets = account.budgets
     terms = account.terms
     last = until
     if account.closed_on is not None and account.closed_on < last:
@@ -212,12 +251,22 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
     contributions received by its due date plus the margin fall short of all those due by then
     (the missing amount is the shortfall, at most that period's contribution).
     """
-    dues = [
-        d
-        for d in payment_schedule(account, as_of)
-        if d.due_date + timedelta(_margin(account, d.due_date)) < as_of
-    ]
     kept_from = account.funds.kept_from
+    recent = window_start(as_of)
+    if kept_from is None or kept_from < recent:
+        kept_from = recent  # older dues are for the records, not for chasing now
+    # Payments settle dues oldest first within the margin: dues a quarter before the window
+    # are enough to settle the window's dues as all of them would. Earlier ones only count
+    # towards the contributions due (their margin, at most 60 days, has surely passed).
+    settling_from = kept_from - timedelta(days=_SETTLE_BEFORE)
+    earlier_contributions = 0
+    dues = []
+    for d in payment_schedule(account, as_of):
+        if d.due_date < settling_from:
+            if d.kind == "contribution":
+                earlier_contributions += d.amount.pence
+        elif d.due_date + timedelta(_margin(account, d.due_date)) < as_of:
+            dues.append(d)
     missing: list[MissingPayment] = []
     settled = council_allocation(account, dues)
     for due in dues:
@@ -235,7 +284,7 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
                     Money(0),
                 )
             )
-    due_total = 0
+    due_total = earlier_contributions
     for due in dues:
         if due.kind != "contribution":
             continue
