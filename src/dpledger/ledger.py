@@ -26,6 +26,7 @@ from dpledger.adapters.store import (
     DEFAULT_SQLITE_FILE,
     DpledgerApplication,
     open_application,
+    setup_lock,
     store_environment,
 )
 from dpledger.adapters.views import open_views
@@ -35,6 +36,7 @@ from dpledger.application.bankimport import ImportReport, import_statements
 from dpledger.application.batch import BatchReport, run_batch
 from dpledger.application.money_methods import MoneyMethods
 from dpledger.application.pooled_methods import PooledMethods
+from dpledger.application.retry import Retrying
 from dpledger.application.session import Receipt, Session
 from dpledger.application.suspense_methods import SuspenseMethods
 from dpledger.domain.account import ManagedAccount, account_uuid
@@ -43,6 +45,7 @@ from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.commands import Command
 from dpledger.domain.errors import AccountNotFound, BankFileError, UnknownParty, ValidationError
 from dpledger.domain.events import AccountEvent
+from dpledger.domain.keyring import Keyring
 from dpledger.domain.money import Money
 from dpledger.domain.payroll import HmrcDue, hmrc_due
 from dpledger.domain.policy import AccountPolicy
@@ -135,17 +138,31 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
     or PostgreSQL (``postgresql://user@host:5432/db?schema=name``).
     """
 
-    def __init__(self, store: str | None = None, *, seal_key: bytes | str | None = None) -> None:
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        seal_key: bytes | str | None = None,
+        retries: int | None = None,
+        chain_key: str | bytes | Keyring | None = None,
+    ) -> None:
         """Open the store at ``store`` (see the class docstring). ``seal_key`` (default
-        ``$DPLEDGER_SEAL_KEY``) authenticates seals; keep it outside the database."""
+        ``$DPLEDGER_SEAL_KEY``) authenticates seals; keep it outside the database.
+        ``retries`` (default ``$DPLEDGER_RETRIES``, else 5): how many times a command that met
+        another writer's save is run again on the fresh account before :class:`ConflictError`
+        reaches the caller (0: never retried). ``chain_key`` (default ``$DPLEDGER_CHAIN_KEY``
+        or ``$DPLEDGER_CHAIN_KEY_FILE``): the key, or a :class:`~dpledger.domain.keyring.Keyring`
+        of keys, that keys every commit's chain heads (see ``docs/operations.md``)."""
         self.store_url = store or os.environ.get("DPLEDGER_STORE") or DEFAULT_SQLITE_FILE
-        self._app: DpledgerApplication = open_application(self.store_url)
-        try:
-            views = open_views(store_environment(self.store_url))
-        except BaseException:
-            self._app.close()
-            raise
-        self._start_read_side(views, seal_key)
+        self.retrying = Retrying(retries)
+        with setup_lock(self.store_url):  # processes opening one new store create it in turn
+            self._app: DpledgerApplication = open_application(self.store_url, chain_key=chain_key)
+            try:
+                views = open_views(store_environment(self.store_url))
+            except BaseException:
+                self._app.close()
+                raise
+            self._start_read_side(views, seal_key)
 
     @classmethod
     def in_memory(cls, *, seal_key: bytes | str | None = None) -> Ledger:
@@ -158,11 +175,14 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         return cls(f"sqlite:///{os.fspath(path)}", seal_key=seal_key)
 
     @classmethod
-    def postgres(cls, url: str, *, seal_key: bytes | str | None = None) -> Ledger:
-        """A ledger on PostgreSQL, e.g. ``postgresql://postgres@127.0.0.1:5432/test``."""
+    def postgres(
+        cls, url: str, *, seal_key: bytes | str | None = None, retries: int | None = None
+    ) -> Ledger:
+        """A ledger on PostgreSQL, e.g. ``postgresql://postgres@127.0.0.1:5432/test``
+        (settings in the URL's query: see docs/operations.md)."""
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValidationError("must be a postgresql:// URL", field="url")
-        return cls(url, seal_key=seal_key)
+        return cls(url, seal_key=seal_key, retries=retries)
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -185,10 +205,14 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         """Run one command (any of ``dpledger.commands``) and save what it recorded, in one
         transaction. Returns the :class:`Receipt` of its first event (``replayed`` when its
         idempotency key says it ran before). A refused command raises and records nothing."""
-        session = Session(self._app)
-        try:
+
+        def work(session: Session) -> Receipt:
             receipt = session.run(command)
             session.save()
+            return receipt
+
+        try:
+            receipt = self.retrying.run(self._app, work)
         except Exception as error:
             if isinstance(command, Command) and hasattr(error, "for_account"):
                 error.for_account(command.account_id)
@@ -205,7 +229,7 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         or nothing per account, in the order given. Returns a :class:`BatchReport` with a
         receipt per command and each failed account's error; a batch sent again records
         nothing new (each command's idempotency key holds)."""
-        return run_batch(self._app, commands, progress=progress)
+        return run_batch(self._app, commands, progress=progress, retrying=self.retrying)
 
     # ================================================================= queries
     @names_account
@@ -491,11 +515,20 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         source: str,
         bank_account: str | None,
     ) -> ImportReport:
-        session = Session(self._app)
-        report = import_statements(
-            session, account_id, statements, actor=actor, source=source, bank_account=bank_account
-        )
-        session.save()
+
+        def work(session: Session) -> ImportReport:
+            report = import_statements(
+                session,
+                account_id,
+                statements,
+                actor=actor,
+                source=source,
+                bank_account=bank_account,
+            )
+            session.save()
+            return report
+
+        report = self.retrying.run(self._app, work)
         asserted = {(b.effective_date, b.balance) for b in report.balances if b.status != "skipped"}
         breaks = tuple(
             item

@@ -40,6 +40,7 @@ from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import ReconciliationBreak
 from dpledger.domain.snapshots import CheckedSnapshot
+from dpledger.keyedchain import ChainKeys, KeyedCheck, Tip
 from dpledger.projections.audit import AuditEntry, AuditTrail, audit_entries
 from dpledger.projections.balances import (
     LedgerLines,
@@ -193,7 +194,7 @@ class Replay:
         }
 
 
-class ReadSide:
+class ReadSide(ChainKeys):
     """Queries over the projections, mixed into :class:`dpledger.Ledger`."""
 
     _app: DpledgerApplication
@@ -509,9 +510,13 @@ class ReadSide:
         the stored event's digest at its version as its head, and hold the state its events
         rebuild (see :func:`~dpledger.domain.chain.broken_snapshots`); 0.1's snapshots, never
         used to load, are counted as not checked. Returns every account's first broken link and
-        every broken snapshot; ``report.ok`` if none.
+        every broken snapshot; ``report.ok`` if none. On a keyed store it also checks every
+        keyed head and the keyed manifest (:class:`~dpledger.keyedchain.KeyedCheck`), and
+        raises :class:`~dpledger.domain.keyring.ChainKeyError` without the store's chain key.
         """
         given = list(seals)
+        keyed = KeyedCheck.load(self._app, keying=self._keying)  # a key problem: raised now
+        tips: dict[UUID, Tip] = {}
         by_account: dict[str, list[tuple[int, str]]] = {}
         broken: list[BrokenLink] = []
         for seal in given:
@@ -552,13 +557,15 @@ class ReadSide:
             stored = read.pop(uuid, None)
             if stored is None:
                 stored = self._stored(uuid)
-            if not stored and name not in by_account:
+            if not stored and name not in by_account and not keyed.has_head(uuid):
                 if account_id is not None:
                     raise AccountNotFound(
                         "no such account", account_id=account_id, fix="open the account first"
                     )
                 continue
             events += len(stored)
+            last = stored[-1] if stored else (0, None)
+            tips[uuid] = (name, last[0], getattr(last[1], "digest", None))
             link = first_broken_link(name, stored, by_account.get(name, ()))
             if link is not None:
                 broken.append(link)
@@ -570,6 +577,7 @@ class ReadSide:
             unchecked += legacy
             if progress is not None:
                 progress(done + 1, len(targets))
+        broken += keyed.breaks(tips, whole=account_id is None)  # with a chain key: no seal needed
         return VerificationReport(len(targets), events, tuple(broken), snapshots, unchecked)
 
     def _check_snapshots(

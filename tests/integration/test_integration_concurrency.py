@@ -43,7 +43,12 @@ def _another_writer_saves_first(
 
 
 @pytest.fixture
-def writers(durable_url: str, open_ledger: Callable[[str], Ledger]) -> tuple[Ledger, Ledger]:
+def writers(
+    durable_url: str, open_ledger: Callable[[str], Ledger], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Ledger, Ledger]:
+    # The conflict itself, as a caller sees it once the library's retries run out: none here
+    # (tests/integration/test_retries.py has the same races absorbed by the retries).
+    monkeypatch.setenv("DPLEDGER_RETRIES", "0")
     first, second = open_ledger(durable_url), open_ledger(durable_url)
     _open(first)
     assert second.account(ACCOUNT).version == 2

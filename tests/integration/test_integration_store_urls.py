@@ -86,6 +86,14 @@ def test_postgres_url_parts() -> None:
         "POSTGRES_PASSWORD": "p/w",
         "POSTGRES_CONNECT_TIMEOUT": "2",
         "POSTGRES_SCHEMA": "kent",
+        # pooling and timeouts (docs/operations.md), at dpledger's defaults
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+        "DPLEDGER_STATEMENT_TIMEOUT": "30",
+        "POSTGRES_PRE_PING": "yes",
+        "POSTGRES_CONN_MAX_AGE": "3600",
     }
     defaults = store_environment("postgresql://host-only/db")
     assert defaults["POSTGRES_PORT"] == "5432"

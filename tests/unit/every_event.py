@@ -58,7 +58,7 @@ def record_every_event(f: Any) -> None:
     classified = f.unexpected("20.00")
     f.do("classify_unexpected_income", item_id=classified, classified_as="contribution")
     refunded = f.unexpected("30.00")
-    f.do("refund_unexpected_income", item_id=refunded)
+    f.do("refund_unexpected_income", item_id=refunded, bank_reference="REFUND-S")
     f.do("suspend", reason="hospital")
     f.do("resume")
     f.do("record_review")

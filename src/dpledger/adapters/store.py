@@ -7,9 +7,11 @@ embedded default; ``postgresql://user:password@host:port/dbname?schema=name`` is
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -18,16 +20,18 @@ from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper, Transcoding
 from eventsourcing.popo import POPOFactory
 from eventsourcing.sqlite import SQLiteFactory
 
-from dpledger.adapters import keyindex
+from dpledger.adapters import heads, keyindex
+from dpledger.adapters.versions import VersionedMapper
 from dpledger.domain import registry
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.bank import BankAccount
 from dpledger.domain.chart import LedgerAccount, Posting, Postings, SpendCategory
 from dpledger.domain.errors import StoreError
+from dpledger.domain.keyring import Keyring
 from dpledger.domain.keys import index_changes
 from dpledger.domain.money import Money
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
@@ -56,6 +60,8 @@ DEFAULT_SQLITE_FILE = "dpledger.sqlite"
 ACCOUNT_CACHE_SIZE = 256
 """Accounts kept in memory after a save, so the next command on them reads only what is new."""
 ACCOUNT_CACHE_ENV = "DPLEDGER_ACCOUNT_CACHE"
+STATEMENT_TIMEOUT_ENV = "DPLEDGER_STATEMENT_TIMEOUT"
+"""Seconds any one PostgreSQL statement may run before the server cancels it (0: no limit)."""
 SNAPSHOT_INTERVAL = 50
 """Take a snapshot every this many events, so loading an account replays at most this many
 events after its latest snapshot, however old the account is."""
@@ -232,6 +238,12 @@ class CheckedRepository(Repository[UUID]):
             while len(self._kept) > self.cache_size:
                 self._kept.popitem(last=False)
 
+    def drop(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Drop the named aggregates from memory (a unit of work that failed to save them)."""
+        with self._kept_lock:
+            for aggregate_id in aggregate_ids:
+                self._kept.pop(aggregate_id, None)
+
     def forget(self) -> None:
         """Drop every aggregate kept in memory."""
         with self._kept_lock:
@@ -319,6 +331,21 @@ class DpledgerApplication(Application[UUID]):
         ManagedAccount: SNAPSHOT_INTERVAL,
         BankAccount: SNAPSHOT_INTERVAL,
     }
+    chain_keyring: Keyring | None = None
+    """The chain keys every save keys its chain heads with (see :mod:`dpledger.adapters.heads`)."""
+
+    def _record(self, processing_event: Any) -> Any:
+        # Every save, whoever calls it, carries its chain heads down to the recorder.
+        write = heads.chain_write(processing_event.events, self.chain_keyring)
+        processing_event.saved_kwargs["chain"] = write
+        return super()._record(processing_event)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """A mapper that upcasts events of older class versions while keeping what was stored
+        for their digests (see :mod:`dpledger.adapters.versions`)."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=VersionedMapper
+        )
 
     def construct_transcoder(self) -> JSONTranscoder:
         """The JSON transcoder with dpledger's value types (see :class:`FastJSONTranscoder`)."""
@@ -340,14 +367,17 @@ class DpledgerApplication(Application[UUID]):
         """The store's application recorder, extended with the key index."""
         factory: Any = self.factory
         if isinstance(factory, POPOFactory):
-            return keyindex.KeyedPOPORecorder()
+            return heads.ChainedPOPORecorder()
         if isinstance(factory, SQLiteFactory):
-            recorder: Any = keyindex.KeyedSQLiteRecorder(datastore=factory.datastore)
+            recorder: Any = heads.ChainedSQLiteRecorder(datastore=factory.datastore)
         else:
-            from dpledger.adapters.keyindex_postgres import KeyedPostgresRecorder
+            from dpledger.adapters.heads_postgres import ChainedPostgresRecorder
 
+            # Every connection the pool opens from now on: no statement runs for ever.
+            seconds = int(self.env.get(STATEMENT_TIMEOUT_ENV) or "0")
+            factory.datastore.pool.kwargs["options"] = f"-c statement_timeout={seconds * 1000}"
             prefix = self.name.lower() or "stored"
-            recorder = KeyedPostgresRecorder(
+            recorder = ChainedPostgresRecorder(
                 factory.datastore, events_table_name=f"{prefix}_events"
             )
         if factory.env_create_table():
@@ -405,6 +435,32 @@ class DpledgerApplication(Application[UUID]):
                 self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
                 repository.needs_snapshot.discard(aggregate_id)
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """On PostgreSQL, hold the advisory lock ``name`` (an account, say) for the block: a
+        unit of work that lost a race takes it to run again, so writers that keep colliding
+        on one account take turns instead of colliding again. Elsewhere, and if the lock is
+        not granted within the lock timeout, the block runs without it (optimistically)."""
+        datastore: Any = getattr(self.factory, "datastore", None)
+        if type(self.factory).__module__ != "eventsourcing.postgres" or datastore is None:
+            yield
+            return
+        tag = f"dpledger:{datastore.schema}:{name}"
+        with datastore.get_connection() as conn:
+            try:
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, false)",
+                    (f"{max(1, datastore.lock_timeout)}s",),
+                )
+                conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (tag,))
+            except Exception:  # not granted in time: go on optimistically
+                yield
+                return
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (tag,))
+
     def build_key_index(self) -> int:
         """Build the key index from the history once, for a store written before it existed."""
         return keyindex.ensure_built(self.recorder, self.mapper.to_domain_event, index_changes)
@@ -447,6 +503,22 @@ def _sqlite_environment(path: str) -> dict[str, str]:
     }
 
 
+POSTGRES_SETTINGS: dict[str, tuple[str, str]] = {
+    # URL parameter: (eventsourcing's environment variable, dpledger's default)
+    "pool_size": ("POSTGRES_POOL_SIZE", "2"),
+    "max_overflow": ("POSTGRES_MAX_OVERFLOW", "8"),
+    "pool_timeout": ("POSTGRES_CONNECT_TIMEOUT", "5"),
+    "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "10"),
+    "idle_in_transaction_timeout": ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "10"),
+    "statement_timeout": (STATEMENT_TIMEOUT_ENV, "30"),
+    "pre_ping": ("POSTGRES_PRE_PING", "yes"),
+    "conn_max_age": ("POSTGRES_CONN_MAX_AGE", "3600"),
+}
+"""PostgreSQL settings: each from the store URL's query (``?pool_size=4&lock_timeout=5``), else
+its environment variable, else dpledger's default. Timeouts are in seconds; the pool holds
+``pool_size`` connections per process and opens up to ``max_overflow`` more under load."""
+
+
 def _postgres_environment(url: str) -> dict[str, str]:
     parsed = urlparse(url)
     dbname = unquote(parsed.path.lstrip("/"))
@@ -460,12 +532,74 @@ def _postgres_environment(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(parsed.port or 5432),
         "POSTGRES_USER": unquote(parsed.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
     }
+    if "connect_timeout" in query:  # the name this URL parameter always had
+        query = {**query, "pool_timeout": query["connect_timeout"]}
+    for name, (variable, default) in POSTGRES_SETTINGS.items():
+        value = query.get(name, [os.environ.get(variable, default)])[0].strip()
+        if variable not in ("POSTGRES_PRE_PING",) and not _is_number(value):
+            raise StoreError(
+                f"the PostgreSQL setting {name}={value!r} is not a number",
+                fix=f"set {name} in the URL, or ${variable}, to a whole number",
+            )
+        env[variable] = value
     schema = query.get("schema", [""])[0]
     if schema:
         env["POSTGRES_SCHEMA"] = schema
     return env
+
+
+def _is_number(text: str) -> bool:
+    return text.isdigit()
+
+
+def _postgres_connect(env: Mapping[str, str]) -> Any:
+    """A connection of its own (autocommit) to the server named in ``env``."""
+    import psycopg
+
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+        autocommit=True,
+    )
+
+
+@contextmanager
+def setup_lock(url: str) -> Iterator[None]:
+    """Hold the store's setup lock while opening it: on PostgreSQL a session advisory lock, so
+    processes opening the same schema at once create its tables one after the other (several
+    ``CREATE TABLE IF NOT EXISTS`` at once fail with "tuple concurrently updated"). The lock
+    is taken on its own connection, which closes (releasing it) even if the process dies."""
+    env = store_environment(url)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        yield
+        return
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError(
+            "PostgreSQL support is not installed", fix="pip install 'dpledger[postgres]'"
+        ) from exc
+    try:
+        conn = _postgres_connect(env)
+        conn.execute(
+            "SELECT pg_advisory_lock(hashtext(%s))",
+            (f"dpledger-setup:{env.get('POSTGRES_SCHEMA') or 'public'}",),
+        )
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot reach PostgreSQL at {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']} to open"
+            f" the store {redact(url)}: {exc}",
+            fix="check the server is running and the URL's host, port, user and password",
+        ) from exc
+    try:
+        yield
+    finally:
+        conn.close()  # ends the session, releasing its advisory lock
 
 
 def ensure_postgres_schema(env: Mapping[str, str]) -> None:
@@ -477,15 +611,7 @@ def ensure_postgres_schema(env: Mapping[str, str]) -> None:
     from psycopg import sql
 
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        ) as conn:
+        with _postgres_connect(env) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     except psycopg.Error as exc:
         raise StoreError(
@@ -494,8 +620,14 @@ def ensure_postgres_schema(env: Mapping[str, str]) -> None:
         ) from exc
 
 
-def open_application(url: str) -> DpledgerApplication:
-    """An application on the store at ``url``."""
+def open_application(
+    url: str, *, chain_key: str | bytes | Keyring | None = None
+) -> DpledgerApplication:
+    """An application on the store at ``url`` (on PostgreSQL, call it inside
+    :func:`setup_lock`, as ``Ledger`` does, when several processes may open a new store),
+    keying its chain with ``chain_key`` (default: from the environment, see
+    :func:`dpledger.adapters.heads.load_keyring`)."""
+    keyring = heads.load_keyring(chain_key)
     env = store_environment(url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         try:
@@ -511,16 +643,32 @@ def open_application(url: str) -> DpledgerApplication:
     except Exception as exc:  # eventsourcing/psycopg/sqlite3 raise many kinds; name the store
         raise StoreError(
             f"cannot open the store {redact(url)}: {exc}",
-            fix="check the URL, the file's permissions or the server",
+            fix=_open_fix(env, exc),
         ) from exc
+    app.chain_keyring = keyring
     try:
         events = app.build_key_index()
+        heads.key_empty_store(app.recorder, keyring)  # a new store is keyed from its start
     except BaseException:
         app.close()
         raise
     if events:
         get_logger().info("key_index.built", store=redact(url), events=events)
     return app
+
+
+def _open_fix(env: Mapping[str, str], exc: Exception) -> str:
+    """What to do about a store that would not open, from what went wrong."""
+    text = str(exc).lower()
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        return "check the URL, and that the file and its folder can be read and written"
+    if "concurrently" in text or "already exists" in text or "deadlock" in text:
+        return "another process was creating the same tables; open it again"
+    if "permission denied" in text or "must be owner" in text:
+        return "grant the user CREATE and USAGE on the schema, or have its owner open it once"
+    if "timeout" in text or "could not connect" in text or "connection" in text:
+        return "check the server is running, reachable, and has free connections"
+    return "check the URL's host, port, database, user and password"
 
 
 def redact(url: str) -> str:

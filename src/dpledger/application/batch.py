@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from dpledger.adapters.store import DpledgerApplication
+from dpledger.application.retry import Retrying
 from dpledger.application.session import Receipt, Session
 from dpledger.domain.account import account_uuid
 from dpledger.domain.commands import Command
@@ -39,8 +41,12 @@ def run_batch(
     commands: Iterable[Command],
     *,
     progress: Callable[[int, int], None] | None = None,
+    retrying: Retrying | None = None,
 ) -> BatchReport:
-    """Run ``commands``, saving each account's in one transaction (see the module docstring)."""
+    """Run ``commands``, saving each account's in one transaction (see the module docstring).
+    An account's batch that meets another writer's save is run again whole, as ``retrying``
+    says (default: no retries)."""
+    retrying = retrying if retrying is not None else Retrying(0)
     given = list(commands)
     groups: dict[str, list[tuple[int, Command]]] = {}
     for index, command in enumerate(given):
@@ -55,19 +61,26 @@ def run_batch(
     failed: dict[str, DpledgerError] = {}
     recorded = 0
     for done, (account_id, items) in enumerate(groups.items(), start=1):
-        session = Session(app)
         try:
-            account = session.account(account_id)
-            facts = session.facts_for(account_uuid(account_id), account)
-            keys = [command_index_key(c.idempotency_key) for _, c in items if c.idempotency_key]
-            facts.prefetch(keys + [k for _, c in items for k in c.index_keys()])
-            results = [(index, session.run(command)) for index, command in items]
-            recorded += session.save()
+            results, saved = retrying.run(app, partial(_run_account, account_id, items))
         except DpledgerError as error:
             failed[account_id] = error.for_account(account_id)
         else:
+            recorded += saved
             for index, receipt in results:
                 receipts[index] = receipt
         if progress is not None:
             progress(done, len(groups))
     return BatchReport(tuple(receipts), failed, recorded)
+
+
+def _run_account(
+    account_id: str, items: list[tuple[int, Command]], session: Session
+) -> tuple[list[tuple[int, Receipt]], int]:
+    """One account's commands on ``session``, saved together: their receipts and the count."""
+    account = session.account(account_id)
+    facts = session.facts_for(account_uuid(account_id), account)
+    keys = [command_index_key(c.idempotency_key) for _, c in items if c.idempotency_key]
+    facts.prefetch(keys + [k for _, c in items for k in c.index_keys()])
+    results = [(index, session.run(command)) for index, command in items]
+    return results, session.save()

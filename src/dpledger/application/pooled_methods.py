@@ -14,6 +14,7 @@ from dpledger.application.pooledimport import (
     import_pooled,
     open_pooled,
 )
+from dpledger.application.retry import Retrying
 from dpledger.application.session import Session
 from dpledger.domain.bank import BankAccount, bank_account_uuid
 from dpledger.domain.bankids import bank_key
@@ -32,6 +33,7 @@ class PooledMethods:
     """Pooled client accounts: one bank account holding many managed accounts' money."""
 
     _app: DpledgerApplication
+    retrying: Retrying
 
     def open_pooled_account(
         self,
@@ -51,17 +53,16 @@ class PooledMethods:
         Managed accounts join the pool by naming it (:meth:`name_bank_account`) or adding it
         (:meth:`add_bank_account`).
         """
-        session = Session(self._app)
-        bank = open_pooled(
-            session,
-            bank_account,
-            name=name,
-            opened_on=to_day(opened_on, "opened_on"),
-            actor=actor,
-            rules=rules,
-        )
-        session.save()
-        return bank.key
+        day = to_day(opened_on, "opened_on")
+
+        def work(session: Session) -> str:
+            bank = open_pooled(
+                session, bank_account, name=name, opened_on=day, actor=actor, rules=rules
+            )
+            session.save()
+            return bank.key
+
+        return self.retrying.run(self._app, work)
 
     def import_pooled_statement(
         self,
@@ -74,12 +75,15 @@ class PooledMethods:
         its member (or held), all of them or nothing (see :mod:`dpledger.domain.pooled`)."""
         statements = [statement] if not isinstance(statement, Sequence) else list(statement)
         source = statements[0].source_file if statements else "statement"
-        session = Session(self._app)
-        report = import_pooled(
-            session, statements, actor=actor, source=source, bank_account=bank_account
-        )
-        session.save()
-        return report
+
+        def work(session: Session) -> ImportReport:
+            report = import_pooled(
+                session, statements, actor=actor, source=source, bank_account=bank_account
+            )
+            session.save()
+            return report
+
+        return self.retrying.run(self._app, work)
 
     def allocate(
         self,
@@ -98,22 +102,24 @@ class PooledMethods:
         recorded it. Refused, with the fix, for an unknown pool, line or account, a closed
         account, an amount above what is held, or money out the member cannot cover."""
         money = None if amount is None else to_money(amount, "amount")
-        session = Session(self._app)
-        receipt = allocate(
-            session,
-            bank_account,
-            line_key,
-            account_id,
-            actor=actor,
-            reason=reason,
-            amount=money,
-            effective_date=None
-            if effective_date is None
-            else to_day(effective_date, "effective_date"),
-            idempotency_key=idempotency_key,
-        )
-        session.save()
-        return receipt
+        day = None if effective_date is None else to_day(effective_date, "effective_date")
+
+        def work(session: Session) -> AllocationReceipt:
+            receipt = allocate(
+                session,
+                bank_account,
+                line_key,
+                account_id,
+                actor=actor,
+                reason=reason,
+                amount=money,
+                effective_date=day,
+                idempotency_key=idempotency_key,
+            )
+            session.save()
+            return receipt
+
+        return self.retrying.run(self._app, work)
 
     def unallocated(self, bank_account: str) -> list[UnallocatedLine]:
         """The lines of a pooled account still (partly) held for someone to allocate, oldest

@@ -308,8 +308,13 @@ class Session:
             # Each event's keys were folded in as it was recorded (``HoldsKeys.claim``).
             changes += keyindex.as_changes(aggregate.id, aggregate.unsaved_keys())
         who = next((a.account_id for a in aggregates if isinstance(a, ManagedAccount)), None)
+        firsts = [(a.id, a.pending_events[0]) for a in aggregates]
         try:
-            self.app.save(*aggregates, keys=changes)
+            try:
+                self.app.save(*aggregates, keys=changes)
+            except RecordConflictError:
+                if not self._landed(firsts):
+                    raise
             for aggregate in aggregates:
                 aggregate.__dict__.pop("_claims", None)  # saved: the store holds them now
         except RecordConflictError as exc:
@@ -348,6 +353,32 @@ class Session:
                 repository.keep(aggregate)
         self.accounts.clear()
         self.banks.clear()
+
+    def _landed(self, firsts: Sequence[tuple[UUID, Any]]) -> bool:
+        """Whether this save's events are in the store after all: the connection was lost after
+        the commit, and the store's own retry of the insert then met the events it had written.
+        Each aggregate's first event is compared by its digest (which covers its timestamp)."""
+        for originator_id, event in firsts:
+            digest = getattr(event, "digest", None)
+            version = event.originator_version
+            try:
+                stored = list(self.app.events.get(originator_id, gt=version - 1, lte=version))
+            except PersistenceError:
+                return False
+            if digest is None or not stored or getattr(stored[0], "digest", None) != digest:
+                return False
+        get_logger().warning("save.landed_after_lost_reply", aggregates=len(firsts))
+        return True
+
+    def discard(self) -> None:
+        """Forget every aggregate this unit of work loaded, after a failed save: neither this
+        session nor the repository's memory keeps them, so a retry loads them from the store."""
+        loaded = [a.id for a in (*self.accounts.values(), *self.banks.values()) if a is not None]
+        self.app.checked_repository.drop(loaded)
+        self.accounts.clear()
+        self.banks.clear()
+        self.facts.clear()
+        self._recorded.clear()
 
     def _account_of(self, event: AccountEvent) -> str | None:
         for name, account in self.accounts.items():

@@ -77,14 +77,17 @@ class SuspenseMethods(Executes):
         item_id: str,
         effective_date: DateLike,
         actor: str,
+        bank_reference: str | None = None,
         reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Pay suspense money back to whoever sent it."""
+        """Pay suspense money back to whoever sent it, under ``bank_reference`` if given (its
+        statement line then confirms the refund by reference)."""
         return self.execute(
             RefundUnexpectedIncome.build(
                 account_id=account_id,
                 item_id=item_id,
+                bank_reference=bank_reference,
                 reason=reason,
                 effective_date=effective_date,
                 actor=actor,

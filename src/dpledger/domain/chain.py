@@ -10,6 +10,14 @@ A chain on its own can be rebuilt by whoever can write the database, so it is *a
 (see :func:`seal_mac`): an account's head digest at a version, with an HMAC under a key kept outside
 the database. A seal exported into an audit report lets a later verification expose a rewrite.
 
+**Class versions.** An event class may evolve (``class_version`` 2 and an ``upcast_v1_v2``, see
+:mod:`dpledger.domain.events`). The digest is always over the event *as it was stored*: an event
+stored at an older class version is upcast when it is read, but keeps the state it was written
+with under :data:`AS_WRITTEN`, and :func:`event_digest` recomputes its digest from that state. A
+class version above 1 is part of what the digest covers (as ``class_version``, the key the store
+writes it under), so a stored version cannot be changed either; at version 1 it is absent, which
+leaves every digest written before class versions existed unchanged.
+
 Snapshots are never trusted over the history: :func:`broken_snapshots` checks each one against the
 events it stands for (its state digest, its chain head, and the state its events rebuild).
 """
@@ -38,6 +46,13 @@ GENESIS = "0" * 64
 """The ``previous_digest`` of an account's first event."""
 
 _NOT_DIGESTED = frozenset({"digest"})
+
+AS_WRITTEN = "_as_written"
+"""The attribute under which an upcast event keeps its stored state (decoded, before upcasting,
+``class_version`` included when above 1); set only by the store's mapper when it upcasts."""
+
+CLASS_VERSION = "class_version"
+"""The key a class version above 1 is stored (and digested) under (eventsourcing's)."""
 
 
 def canonical(value: Any) -> Any:
@@ -103,9 +118,29 @@ def digest_of(event_type: str, fields: Mapping[str, Any]) -> str:
 
 
 def event_digest(event: Any) -> str:
-    """Recompute an event's digest from what it says now."""
+    """Recompute an event's digest from what was stored: the state it was written with if it
+    was upcast when read (see :data:`AS_WRITTEN`), else what it says now."""
+    written = event.__dict__.get(AS_WRITTEN)
+    if written is not None:
+        return written_digest(
+            type(event).__name__, written, event.originator_id, event.originator_version
+        )
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-    return digest_of(type(event).__name__, fields)
+    return digest_of(type(event).__name__, with_class_version(type(event), fields))
+
+
+def written_digest(
+    event_type: str, written: Mapping[str, Any], originator_id: Any, originator_version: int
+) -> str:
+    """The digest of an event from its stored state as written (before any upcasting)."""
+    whole = {**written, "originator_id": originator_id, "originator_version": originator_version}
+    return digest_of(event_type, whole)
+
+
+def with_class_version(event_class: type[Any], fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``fields`` with the class version when it is above 1 (what the store writes with them)."""
+    version = getattr(event_class, CLASS_VERSION, 1)
+    return fields if version == 1 else {**fields, CLASS_VERSION: version}
 
 
 def seal_mac(key: bytes, account_id: str, version: int, digest: str) -> str:
@@ -276,4 +311,5 @@ def chained(
         "originator_id": originator_id,
         "originator_version": version,
     }
-    return {**fields, "digest": digest_of(event_class.__name__, whole)}
+    digest = digest_of(event_class.__name__, with_class_version(event_class, whole))
+    return {**fields, "digest": digest}

@@ -55,6 +55,9 @@ class Command(BaseModel):
     """The ``Ledger`` method that builds this command, e.g. ``"pay_invoice"``."""
     raises_alerts: ClassVar[bool] = False
     """Whether its events can raise an alert (its receipt then lists the new ones)."""
+    added_later: ClassVar[frozenset[str]] = frozenset()
+    """Optional fields added after a release: in the digest only when set, so a command sent
+    before the upgrade and retried after it, with the same idempotency key, keeps its digest."""
 
     account_id: Identifier
     """The managed account, as the caller names it (``DP-1001``)."""
@@ -75,8 +78,12 @@ class Command(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         """The command's own fields (not the ones every command has), for its digest."""
+        later = type(self).added_later
         return {
-            name: getattr(self, name) for name in type(self).model_fields if name not in META_FIELDS
+            name: value
+            for name in type(self).model_fields
+            if name not in META_FIELDS
+            and ((value := getattr(self, name)) is not None or name not in later)
         }
 
     def digest(self) -> str:

@@ -19,6 +19,15 @@ Each concrete event class, in the module of its concern, also says:
 lives (eventsourcing's explicit ``TOPIC``), so topics never change when code moves: stores,
 history files and notification-log readers keep working. Each class registers its topic when it
 is defined; the store imports :mod:`dpledger.domain.registry`, which imports every concern.
+
+**Class versions.** A stored event is never rewritten, so an event class that changes shape says
+so: ``class_version = 2`` and a static ``upcast_v1_v2(state)`` that turns a stored version-1
+state (a dict of decoded fields, without ``originator_id``/``originator_version``) into today's,
+in place; each later step adds ``upcast_v2_v3`` and so on (eventsourcing's convention; the store
+writes ``class_version`` into the state when above 1). A class missing a step is refused when it
+is defined. Old events are upcast when read, but their digests are checked over what was stored
+(:mod:`dpledger.domain.chain`, :mod:`dpledger.adapters.versions`). How to evolve an event safely:
+docs/operations.md, "Evolving an event".
 """
 
 from __future__ import annotations
@@ -195,10 +204,26 @@ def _give_topic(cls: type) -> None:
     if cls.__module__ != __name__ and "TOPIC" not in cls.__dict__:
         if cls.__name__ in EVENT_TYPES:
             raise TypeError(f"two event classes are called {cls.__name__}")
+        check_upcasters(cls)
         topic = f"{TOPIC_PREFIX}{cls.__name__}"
         cls.TOPIC = topic  # type: ignore[attr-defined]
         register_topic(topic, cls)
         EVENT_TYPES[cls.__name__] = cls
+
+
+def check_upcasters(cls: type) -> None:
+    """Refuse an event class whose ``class_version`` is not a whole number from 1, or that lacks
+    a static ``upcast_vN_vN+1`` for a step from 1 to it (an old stored event could not be read)."""
+    version = getattr(cls, "class_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise TypeError(f"{cls.__name__}.class_version must be a whole number from 1")
+    for step in range(1, version):
+        name = f"upcast_v{step}_v{step + 1}"
+        if not any(isinstance(kind.__dict__.get(name), staticmethod) for kind in cls.__mro__):
+            raise TypeError(
+                f"{cls.__name__} is at class version {version} but has no static {name}(state): "
+                "old stored events could not be read"
+            )
 
 
 # ---------------------------------------------------------------------------- describing

@@ -16,11 +16,11 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
-from dpledger.domain.bounds import Amount, Identifier, Text
+from dpledger.domain.bounds import Amount, Identifier, Reference, Text
 from dpledger.domain.chart import LedgerAccount, Postings, SpendCategory
 from dpledger.domain.commands import Command, Context, decides
 from dpledger.domain.errors import InvalidTransition, UnknownParty, ValidationError
-from dpledger.domain.events import AccountEvent, Correctable, amount_text
+from dpledger.domain.events import AccountEvent, Correctable, amount_text, reference_text
 from dpledger.domain.funds import Category
 from dpledger.domain.lifecycle import check_writable, require_reason
 from dpledger.domain.money import Money
@@ -272,19 +272,33 @@ def classify_unexpected_income(
 
 
 class RefundUnexpectedIncome(Command):
-    """Pay suspense money back to whoever sent it."""
+    """Pay suspense money back to whoever sent it (``bank_reference``: the reference the refund
+    goes out under, so its statement line confirms it by reference)."""
 
     method: ClassVar[str] = "refund_unexpected_income"
+    added_later: ClassVar[frozenset[str]] = frozenset({"bank_reference"})
     item_id: Identifier
+    bank_reference: Reference | None = None
 
 
 class UnexpectedIncomeRefunded(AccountEvent):
-    """Suspense money was paid back to whoever sent it."""
+    """Suspense money was paid back to whoever sent it, under ``bank_reference`` if given.
 
+    Class version 2 added ``bank_reference`` (dpledger 0.2); version-1 events, stored before
+    it, read with ``None`` (:meth:`upcast_v1_v2`).
+    """
+
+    class_version = 2
     item_id: str
     amount: Money
+    bank_reference: str | None
 
     correction: ClassVar[Any] = Correctable(_can_correct_resolution("in"), _hold_again("in"))
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A refund stored before references were kept was made under none we know."""
+        state["bank_reference"] = None
 
     def evolve(self, account: ManagedAccount) -> None:
         """Resolved."""
@@ -294,8 +308,8 @@ class UnexpectedIncomeRefunded(AccountEvent):
 
     @classmethod
     def describe(cls, details: Mapping[str, Any]) -> str:
-        """``item S7 refunded £12.34``."""
-        return _describe_item(details, "refunded")
+        """``item S7 refunded £12.34 (ref R-1)``."""
+        return _describe_item(details, "refunded") + reference_text(details)
 
 
 @decides(RefundUnexpectedIncome)
@@ -311,6 +325,7 @@ def refund_unexpected_income(
         Postings.transfer(LedgerAccount.SUSPENSE, LedgerAccount.BANK, item.amount),
         item_id=command.item_id,
         amount=item.amount,
+        bank_reference=command.bank_reference,
     )
 
 

@@ -33,11 +33,12 @@ from eventsourcing.utils import get_topic
 
 from dpledger.adapters import keyindex
 from dpledger.adapters.store import SNAPSHOT_INTERVAL, DpledgerApplication
+from dpledger.adapters.versions import VersionedMapper
 from dpledger.domain import events as ev
 from dpledger.domain import registry
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bounds import check_identifier
-from dpledger.domain.chain import GENESIS, event_digest, first_broken_link
+from dpledger.domain.chain import CLASS_VERSION, GENESIS, event_digest, first_broken_link
 from dpledger.domain.chart import Postings
 from dpledger.domain.errors import (
     AccountAlreadyExists,
@@ -165,7 +166,8 @@ def export_history(
                 )
             targets[name] = uuid
     names = sorted(targets)
-    plain = Mapper[UUID](transcoder=app.mapper.transcoder)
+    # Without the store's cipher; an upcast event is written as it was stored (its digest).
+    plain = VersionedMapper(transcoder=app.mapper.transcoder)
     header = {
         "kind": "header",
         "format": FORMAT,
@@ -410,7 +412,8 @@ class _Checker:
 
     def __init__(self, app: DpledgerApplication, file: str) -> None:
         self.file = file
-        self.mapper = Mapper[UUID](transcoder=app.mapper.transcoder)
+        # Upcasts an older shape while keeping it, for its digest and to be stored as it was.
+        self.mapper = VersionedMapper(transcoder=app.mapper.transcoder)
         self.listed: list[str] = []
         self.accounts: dict[str, _Account] = {}
 
@@ -522,6 +525,14 @@ class _Checker:
         if not isinstance(state, dict):
             raise self.error(number, "the event's state is not a JSON object")
         fields = {f.name for f in dataclasses.fields(cls)} - {"originator_id", "originator_version"}
+        written_at = state.get(CLASS_VERSION, 1)
+        today = getattr(cls, CLASS_VERSION, 1)
+        if written_at == today:
+            fields |= {CLASS_VERSION} if today > 1 else set()
+        elif isinstance(written_at, int) and 1 <= written_at < today:
+            fields = set(state)  # an older shape: its upcasters read it, its digest checks it
+        else:
+            raise self.error(number, f"the {event_type} state has class version {written_at!r}")
         if set(state) != fields:
             wrong = sorted(set(state) ^ fields)[0]
             what = "has no" if wrong not in state else "has an unknown field"
