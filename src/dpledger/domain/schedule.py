@@ -242,7 +242,9 @@ def council_allocation(
     return settled
 
 
-def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPayment]:
+def missing_payments(
+    account: ManagedAccount, as_of: date, *, none_received: bool = False
+) -> list[MissingPayment]:
     """Expected payments not received by their due date plus ``policy.missing_payment_margin_days``,
     among those due within the account's recent window (see :mod:`~dpledger.domain.window`).
 
@@ -250,6 +252,7 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
     :func:`council_allocation`). Contributions are counted cumulatively: one is missing when the
     contributions received by its due date plus the margin fall short of all those due by then
     (the missing amount is the shortfall, at most that period's contribution).
+    ``none_received`` leaves out contributions of which some part arrived (arrears).
     """
     kept_from = account.funds.kept_from
     recent = window_start(as_of)
@@ -295,6 +298,8 @@ def missing_payments(account: ManagedAccount, as_of: date) -> list[MissingPaymen
         paid = account.funds.received_by(cutoff)
         if paid < due_total:
             short = Money(min(due.amount.pence, due_total - paid))
+            if none_received and short != due.amount:
+                continue
             missing.append(
                 MissingPayment(
                     "contribution",
@@ -373,7 +378,7 @@ def _differs_alerts(account: ManagedAccount) -> list[Alert]:
 
 def _missing_alerts(account: ManagedAccount) -> list[Alert]:
     found = []
-    for missing in missing_payments(account, account.latest_date):
+    for missing in missing_payments(account, account.latest_date, none_received=True):
         margin = _margin(account, missing.due_date)
         if missing.received.is_positive():
             # Part of a period's contribution arrived: arrears, which the read side's
