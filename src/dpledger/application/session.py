@@ -246,7 +246,9 @@ class Session:
                 check_transfer_covered(bank, first, account_id)
         alerts: tuple[Alert, ...] = ()
         if command.raises_alerts:
-            alerts = tuple(a for a in _alerts(account) if before is None or a.key not in before)
+            holding = _alerts(account)
+            _remember_alerts(account, holding)
+            alerts = tuple(a for a in holding if before is None or a.key not in before)
         return Receipt(account_id, first.originator_version, first, alerts=alerts)
 
     def _join_pool(
@@ -407,4 +409,17 @@ def _subjects(event: Any) -> set[str]:
 
 
 def _alert_keys(account: ManagedAccount) -> set[tuple[str, str]]:
+    """The keys of the alerts holding for ``account`` now: remembered from the command that
+    left it at this version, if this session's account is the one it ran on (alerts are a
+    function of the account's state, so they are not worked out twice)."""
+    remembered = account.__dict__.get(_ALERTS_AT)
+    if remembered is not None and remembered[0] == account.version:
+        return set(remembered[1])
     return {alert.key for alert in _alerts(account)}
+
+
+_ALERTS_AT = "_dpledger_alert_keys"
+
+
+def _remember_alerts(account: ManagedAccount, holding: list[Alert]) -> None:
+    account.__dict__[_ALERTS_AT] = (account.version, frozenset(a.key for a in holding))
