@@ -37,8 +37,9 @@ def test_the_tutorial_passes_mypy_strict(tmp_path: Path) -> None:
 def test_the_first_property_fails_with_the_counterexample_the_page_shows(
     tutorial: dict[str, Any],
 ) -> None:
-    # hypothesis's default 100 examples, whatever the profile: the page says it finds one.
-    hunt = settings(max_examples=100, database=None, deadline=None)
+    # Derandomized, so the search is the same on every run; 300 examples (a random run of
+    # hypothesis's default 100 usually finds one, as the page says, but not always).
+    hunt = settings(max_examples=300, database=None, deadline=None, derandomize=True)
     with pytest.raises(AssertionError):
         hunt(tutorial["test_never_more_than_eight_weeks"])()
     # The shrunk counterexample: a £50 budget and a council payment of eight weeks and a penny.

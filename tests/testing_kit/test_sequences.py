@@ -8,7 +8,14 @@ from itertools import pairwise
 from hypothesis import HealthCheck, find, given, settings
 
 from dpledger import Ledger, LedgerAccount
-from dpledger.commands import CloseAccount, Command, OpenAccount, PayInvoice, RecordWageRun
+from dpledger.commands import (
+    ChangePolicy,
+    CloseAccount,
+    Command,
+    OpenAccount,
+    PayInvoice,
+    RecordWageRun,
+)
 from dpledger.domain.policy import AccountPolicy, PaymentBasis
 from dpledger.testing import check_ledger_invariants
 from dpledger.testing import strategies as dps
@@ -29,6 +36,22 @@ def run_all(ledger: Ledger, commands: list[Command]) -> None:
 def test_every_sequence_runs_on_a_fresh_ledger_and_agrees_with_the_model(
     commands: list[Command],
 ) -> None:
+    agrees_with_the_model(commands)
+
+
+@QUICK
+@given(dps.command_sequences(policy_changes=True))
+def test_sequences_with_policy_changes_agree_with_the_model(commands: list[Command]) -> None:
+    agrees_with_the_model(commands)
+
+
+@QUICK
+@given(dps.command_sequences())
+def test_without_policy_changes_the_policy_stays_the_opening_one(commands: list[Command]) -> None:
+    assert not any(isinstance(command, ChangePolicy) for command in commands)
+
+
+def agrees_with_the_model(commands: list[Command]) -> None:
     with Ledger.in_memory() as ledger:
         run_all(ledger, commands)
         model = model_of(commands)

@@ -47,8 +47,15 @@ class _Builder:
     """Builds one sequence step by step, with the model saying what the account allows."""
 
     def __init__(
-        self, draw: st.DrawFn, account_id: str, day: date, keys: bool, max_days: int
+        self,
+        draw: st.DrawFn,
+        account_id: str,
+        day: date,
+        keys: bool,
+        max_days: int,
+        policy_changes: bool = False,
     ) -> None:
+        self.policy_changes = policy_changes
         self.draw = draw
         self.account_id = account_id
         self.day = day
@@ -137,7 +144,7 @@ class _Builder:
             (lambda: True, self.review),
             (lambda: True, self.suspend_or_resume),
             (lambda: True, self.care_plan),
-            (lambda: True, self.change_policy),
+            (lambda: self.policy_changes, self.change_policy),
         ]  # fmt: skip
 
     def steps_until_done(self, most: int) -> None:
@@ -344,15 +351,18 @@ def command_sequences(
     max_steps: int = 20,
     max_days_between: int = 7,
     idempotency_keys: bool = True,
+    policy_changes: bool = False,
 ) -> list[c.Command]:
     """A list of ``dpledger.commands`` a fresh ledger accepts in order, without one refusal.
 
     It opens ``account_id`` on ``start`` with ``policy`` (an ``AccountPolicy``, a strategy of
     them, or any policy), agrees a budget, registers agency ``AG-1`` and PA ``PA-1``, then takes
     up to ``max_steps`` random steps, 0 to ``max_days_between`` days apart. Each command has an
-    idempotency key (``DP-1-7``) unless ``idempotency_keys`` is false.
+    idempotency key (``DP-1-7``) unless ``idempotency_keys`` is false. With ``policy_changes``,
+    steps include council reviews that change the contingency or the spending order from a date
+    (``ChangePolicy``); without, the policy stays the one the account opened with.
     """
-    builder = _Builder(draw, account_id, start, idempotency_keys, max_days_between)
+    builder = _Builder(draw, account_id, start, idempotency_keys, max_days_between, policy_changes)
     builder.open(_policy(draw, policy))
     builder.steps_until_done(max_steps)
     return builder.commands
@@ -368,12 +378,14 @@ def account_histories(
     max_steps: int = 20,
     max_days_between: int = 7,
     idempotency_keys: bool = True,
+    policy_changes: bool = False,
 ) -> list[c.Command]:
     """A whole account's life, from ``OpenAccount`` to ``CloseAccount``: the steps of
-    :func:`command_sequences`, then everything settled (suspense classified, every debt paid,
-    the council topping up the bank if it is short) and the account closed. The ledger accepts
-    every command; the close returns the bank balance, leaving it at zero."""
-    builder = _Builder(draw, account_id, start, idempotency_keys, max_days_between)
+    :func:`command_sequences` (``policy_changes`` as there), then everything settled (suspense
+    classified, every debt paid, the council topping up the bank if it is short) and the account
+    closed. The ledger accepts every command; the close returns the bank balance, leaving it at
+    zero."""
+    builder = _Builder(draw, account_id, start, idempotency_keys, max_days_between, policy_changes)
     builder.open(_policy(draw, policy))
     builder.steps_until_done(max_steps)
     builder.close()
