@@ -69,13 +69,18 @@ from dpledger.application.bankstatements import (
     statement_label,
     statements_as_of,
 )
+from dpledger.application.booking import (
+    _STANDS_FOR_ANOTHER,
+    book_line,
+    check_moved,
+)
+from dpledger.application.booking import describe_line as _describe
 from dpledger.application.session import Receipt, Session, StoreFacts
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bank import (
     BankAccount,
     BankBalanceStated,
     PendingBankLinesNoted,
-    StatementLineBooked,
     balance_index_key,
     bank_account_uuid,
     legacy_pending,
@@ -453,24 +458,13 @@ class _Importer:
         reason = match.reason if allocated is None else f"{allocated}; {match.reason}"
         self.booked = receipt, match
         if book:
-            self.bank.record(
-                StatementLineBooked,
-                effective_date=line.booking_date,
+            book_line(
+                self.bank,
+                line,
                 actor=self.actor,
-                reason=fit_text(reason, MAX_TEXT),
-                line_key=line.key,
-                booking_date=line.booking_date,
-                amount=line.signed,
-                credit=line.credit,
-                is_reversal=line.is_reversal,
-                description=_describe(line),
-                bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
+                reason=reason,
                 account_id=self.account.account_id,
-                event_version=receipt.version,
-                target_version=target or receipt.version,
-                event_type=match.matched_type or receipt.event_type,
-                match=match.kind.value,
-                reverses_line=match.line_key,
+                recorded=(receipt, match),
             )
         return self._outcome(
             line,
@@ -700,10 +694,6 @@ class _Importer:
         )
 
 
-_STANDS_FOR_ANOTHER = (MatchKind.CONFIRMS, MatchKind.REVERSAL, MatchKind.TRANSFER)
-"""Matches whose line stands for an event recorded before it (its ``target_version``)."""
-
-
 def command_for(line: BankLine, match: Match, meta: Mapping[str, Any]) -> Command:
     """The command a person entering the payment of bank line ``line`` by hand would send, as
     ``match`` reads it (not for a confirmation or a reversal: those run on the entry they
@@ -768,20 +758,3 @@ def _bank_key(identifier: str, source: str) -> str:
             file=source,
             fix="check the file is a bank statement of the account",
         ) from bad
-
-
-def check_moved(receipt: Receipt, line: BankLine, bank: str) -> None:
-    """The event a bank line recorded moved exactly the line's money in or out of the bank (or
-    confirmed that the bank did): checked for every line, so a bank account's lines always add
-    up to what its managed accounts' events say. A failure is a bug: nothing is saved."""
-    moved = money_moved(receipt.event, bank)
-    if moved != line.signed:
-        raise AssertionError(
-            f"bank line {line.key} moved {line.signed} but {receipt.event_type} (event "
-            f"{receipt.version} of {receipt.account_id}) moved {moved}"
-        )
-
-
-def _describe(line: BankLine) -> str:
-    """The line's description as recorded: the bank's text made fit, else its direction."""
-    return fit_text(line.label, MAX_TEXT) or ("bank credit" if line.credit else "bank debit")

@@ -30,12 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from dpledger.application.bankimport import (
-    _STANDS_FOR_ANOTHER,
-    _bank_key,
-    _describe,
-    _Importer,
-)
+from dpledger.application.bankimport import _bank_key, _Importer
 from dpledger.application.bankreport import (
     ALREADY_IMPORTED,
     RECORDED,
@@ -52,6 +47,7 @@ from dpledger.application.bankstatements import (
     plain_outcome,
     statement_label,
 )
+from dpledger.application.booking import UNALLOCATED, book_line
 from dpledger.application.session import Receipt, Session
 from dpledger.domain.bank import (
     BankAccount,
@@ -93,9 +89,6 @@ from dpledger.domain.records import AccountStatus, AllocationRule, UnallocatedLi
 
 if TYPE_CHECKING:
     from dpledger.adapters.bankfeeds.model import BankStatement, BankTransaction
-
-UNALLOCATED = "unallocated"
-"""The match of a pooled line held for a person to allocate (:attr:`LineOutcome.match`)."""
 
 
 # ---------------------------------------------------------------------------- declaring
@@ -198,25 +191,7 @@ class _Pool:
 
     def hold(self, line: BankLine, transaction: BankTransaction, reason: str) -> LineOutcome:
         """Book ``line`` on the pool naming no member, for a person to allocate."""
-        self.bank.record(
-            StatementLineBooked,
-            effective_date=line.booking_date,
-            actor=self.actor,
-            reason=fit_text(reason, MAX_TEXT),
-            line_key=line.key,
-            booking_date=line.booking_date,
-            amount=line.signed,
-            credit=line.credit,
-            is_reversal=line.is_reversal,
-            description=_describe(line),
-            bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
-            account_id=None,
-            event_version=None,
-            target_version=None,
-            event_type=None,
-            match=UNALLOCATED,
-            reverses_line=None,
-        )
+        book_line(self.bank, line, actor=self.actor, reason=reason)
         return LineOutcome(
             key=line.key,
             location=line.location,
@@ -291,26 +266,14 @@ class _Pool:
         """Book the line the member just recorded on the pool, naming the member's event."""
         assert importer.booked is not None
         receipt, match = importer.booked
-        target = match.version if match.kind in _STANDS_FOR_ANOTHER else None
         reason = f"{allocated}; {match.reason}"
-        self.bank.record(
-            StatementLineBooked,
-            effective_date=line.booking_date,
+        book_line(
+            self.bank,
+            line,
             actor=self.actor,
-            reason=fit_text(reason, MAX_TEXT),
-            line_key=line.key,
-            booking_date=line.booking_date,
-            amount=line.signed,
-            credit=line.credit,
-            is_reversal=line.is_reversal,
-            description=_describe(line),
-            bank_reference=fit_text(line.bank_reference or line.end_to_end_id, MAX_REFERENCE),
+            reason=reason,
             account_id=importer.account.account_id,
-            event_version=receipt.version,
-            target_version=target or receipt.version,
-            event_type=match.matched_type or receipt.event_type,
-            match=match.kind.value,
-            reverses_line=match.line_key,
+            recorded=importer.booked,
         )
         return LineOutcome(
             key=line.key,
