@@ -53,10 +53,16 @@ class ViewStore:
 
     dialect: str
 
-    def transaction(self, *, lock: tuple[str, str] | None = None) -> Any:
+    def transaction(
+        self,
+        *,
+        lock: tuple[str, str] | None = None,
+        also_lock: Sequence[tuple[str, str]] = (),
+    ) -> Any:
         """A context manager yielding a :class:`ViewCursor`; commits on success, else rolls back.
 
-        ``lock=(projection, application_name)`` serialises writers of that projection.
+        ``lock=(projection, application_name)`` serialises writers of that projection;
+        ``also_lock`` names more projections to lock in the same transaction (with ``lock``).
         """
         raise NotImplementedError
 
@@ -120,7 +126,13 @@ class SQLiteViewStore(ViewStore):
         self.create_tables([TRACKING_DDL])
 
     @contextmanager
-    def transaction(self, *, lock: tuple[str, str] | None = None) -> Iterator[ViewCursor]:
+    def transaction(
+        self,
+        *,
+        lock: tuple[str, str] | None = None,
+        also_lock: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[ViewCursor]:
+        # BEGIN IMMEDIATE locks the whole database: every projection's lock at once.
         with self._lock:
             cur = self._conn.cursor()
             try:
@@ -188,20 +200,27 @@ class PostgresViewStore(ViewStore):
         self.create_tables([TRACKING_DDL])
 
     @contextmanager
-    def transaction(self, *, lock: tuple[str, str] | None = None) -> Iterator[ViewCursor]:
+    def transaction(
+        self,
+        *,
+        lock: tuple[str, str] | None = None,
+        also_lock: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[ViewCursor]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as raw:
             cur = _PostgresCursor(raw)
-            if lock is not None:
+            # Sorted, so two writers locking overlapping sets take the rows in the same order.
+            keys = sorted({*([] if lock is None else [lock]), *also_lock})
+            for key in keys:
                 # Make sure the row exists, then lock it for the rest of the transaction.
                 cur.execute(
                     "INSERT INTO dpv_tracking (projection, application_name, notification_id)"
                     " VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
-                    lock,
+                    key,
                 )
                 cur.execute(
                     "SELECT notification_id FROM dpv_tracking"
                     " WHERE projection = ? AND application_name = ? FOR UPDATE",
-                    lock,
+                    key,
                 )
             yield cur
 

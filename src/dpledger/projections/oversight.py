@@ -36,13 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from dpledger.adapters.views import ViewCursor
 from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bank import BankAccountOpened, BankBalanceAsserted, BankBalanceStated
 from dpledger.domain.chart import EXPENSES, LedgerAccount
 from dpledger.domain.events import AccountEvent
-from dpledger.domain.lifecycle import BankAccountNamed
+from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import AccountStatus, OutgoingStatus, SuspenseStatus
 from dpledger.projections.balances import LedgerLines, recorded_key
@@ -62,6 +63,17 @@ from dpledger.projections.warnings import (
 
 _REPLICAS = 2000
 """Accounts whose state the model keeps in memory between events (least recently used go)."""
+
+ACCOUNTS_PER_PART = 300
+"""A rebuild applies the events of at most about this many accounts per pass over the log, so
+it keeps at most that many accounts' state in memory, whatever the store holds (an account's
+state is about a tenth of a megabyte; reloading an evicted one costs its snapshot and events)."""
+
+_OPENED_TOPIC = AccountOpened.TOPIC  # type: ignore[attr-defined]
+_SHARED_TOPICS = frozenset(
+    {BankAccountOpened.TOPIC, BankBalanceStated.TOPIC}  # type: ignore[attr-defined]
+)
+"""A bank account's events the model applies in every part (they refresh accounts' warnings)."""
 
 
 class Oversight(ReadModel):
@@ -100,6 +112,44 @@ class Oversight(ReadModel):
         self._rewarned: set[str] = set()
         """Accounts whose warnings a bank account's event of this batch raised."""
         self._bank_keys: dict[Any, str] = {}
+        self._part = 0
+        self._parts = 1
+        """During a rebuild's pass: apply the accounts whose id's number is ``_part`` modulo
+        ``_parts`` (one pass, every account, otherwise)."""
+
+    def partitions(self, through: int) -> int:
+        opened = 0
+        position = 0
+        recorder: Any = self.source.recorder
+        while True:
+            batch = recorder.select_notifications(
+                start=position,
+                limit=5000,
+                stop=through,
+                inclusive_of_start=False,
+                topics=[_OPENED_TOPIC],
+            )
+            if not batch:
+                break
+            opened += len(batch)
+            position = batch[-1].id
+        return max(1, -(-opened // ACCOUNTS_PER_PART))
+
+    def take_part(self, part: int, parts: int) -> None:
+        self._part, self._parts = part, parts
+
+    def in_part(self, notification: Any) -> bool:
+        return (
+            self._parts == 1
+            or notification.topic in _SHARED_TOPICS
+            or self._mine(notification.originator_id)
+        )
+
+    def _mine(self, originator_id: Any) -> bool:
+        if self._parts == 1:
+            return True
+        number = originator_id.int if isinstance(originator_id, UUID) else UUID(originator_id).int
+        return number % self._parts == self._part
 
     def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
         if isinstance(event, AccountEvent):
@@ -163,6 +213,8 @@ class Oversight(ReadModel):
             )
         day = event.effective_date
         for account_id in accounts_holding(cur, key, event.timestamp):
+            if not self._mine(account_uuid(account_id)):
+                continue  # another part's account: its pass raises its warnings
             known = self._known(cur, account_id)
             if known is None or known.closed:
                 continue  # not an account yet (as far as this model has read), or closed
