@@ -25,6 +25,7 @@ from dpledger.domain.errors import (
     ValidationError,
     WageRunDoesNotBalance,
 )
+from dpledger.domain.personal import DataKeyError
 
 __all__ = [
     "AccountAlreadyExists",
@@ -34,6 +35,7 @@ __all__ = [
     "ConflictError",
     "CreditExceedsInvoice",
     "CurrencyMismatch",
+    "DataKeyError",
     "DpledgerError",
     "DuplicateInvoice",
     "DuplicateWageRun",

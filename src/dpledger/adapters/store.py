@@ -23,17 +23,19 @@ from eventsourcing.application import AggregateNotFoundError, Application, Repos
 from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Mapper, Transcoding
 from eventsourcing.popo import POPOFactory
 from eventsourcing.sqlite import SQLiteFactory
+from eventsourcing.utils import get_topic
 
-from dpledger.adapters import heads, keyindex
-from dpledger.adapters.versions import VersionedMapper
+from dpledger.adapters import datakeys, heads, keyindex
+from dpledger.adapters.datakeys import AesGcmCipher, DataKeys, MasterKeys, SealingMapper
 from dpledger.domain import registry
-from dpledger.domain.account import ManagedAccount
+from dpledger.domain.account import ManagedAccount, account_uuid
 from dpledger.domain.bank import BankAccount
 from dpledger.domain.chart import LedgerAccount, Posting, Postings, SpendCategory
 from dpledger.domain.errors import StoreError
 from dpledger.domain.keyring import Keyring
-from dpledger.domain.keys import index_changes
+from dpledger.domain.keys import AWAITING_PREFIX, KeyRecord, index_changes
 from dpledger.domain.money import Money
+from dpledger.domain.personal import DataKeyError
 from dpledger.domain.policy import AccountPolicy, PaymentBasis, PaymentFrequency
 from dpledger.domain.records import (
     AccountStatus,
@@ -333,18 +335,86 @@ class DpledgerApplication(Application[UUID]):
     }
     chain_keyring: Keyring | None = None
     """The chain keys every save keys its chain heads with (see :mod:`dpledger.adapters.heads`)."""
+    data_keys: DataKeys | None = None
+    """The store's data keys when it is encrypted (see :mod:`dpledger.adapters.datakeys`)."""
+
+    @property
+    def seals_personal(self) -> bool:
+        """Whether new events seal their personal values (the store is encrypted)."""
+        return self.data_keys is not None
+
+    def encrypt_with(self, keys: DataKeys) -> None:
+        """Encrypt from now on: whole states under the store key, personal values under their
+        person's key (the mapper is shared by the events and the snapshots)."""
+        store_key = keys.key(datakeys.STORE_KEY, create=True)
+        assert store_key is not None
+        self.data_keys = keys
+        for mapper in {
+            id(m): m for m in (self.mapper, getattr(self.snapshots, "mapper", None))
+        }.values():
+            if isinstance(mapper, SealingMapper):
+                mapper.keys = keys
+                mapper.cipher = AesGcmCipher(store_key)
 
     def _record(self, processing_event: Any) -> Any:
         # Every save, whoever calls it, carries its chain heads down to the recorder.
         write = heads.chain_write(processing_event.events, self.chain_keyring)
         processing_event.saved_kwargs["chain"] = write
+        keys = self.data_keys
+        if keys is not None and processing_event.saved_kwargs.get("keys"):
+            processing_event.saved_kwargs["keys"] = [
+                (owner, key, _sealed_record(keys, owner, key, record))
+                for owner, key, record in processing_event.saved_kwargs["keys"]
+            ]
         return super()._record(processing_event)
+
+    def open_index(self, owner: UUID, records: Mapping[str, KeyRecord]) -> dict[str, KeyRecord]:
+        """Key-index records as written, each sealed one opened (see :meth:`_record`)."""
+        keys = self.data_keys
+        if keys is None:
+            return dict(records)
+        return {
+            key: KeyRecord(r.version, datakeys.open_index_text(keys, str(owner), r.digest))
+            if key.startswith(AWAITING_PREFIX)
+            else r
+            for key, r in records.items()
+        }
+
+    def reveal(self, value: Any) -> Any:
+        """A value read from a read model with its sealed personal values opened (``[erased]``
+        once erased); unchanged on a store that is not encrypted."""
+        mapper = self.mapper
+        return mapper.reveal(value) if isinstance(mapper, SealingMapper) else value
+
+    def erase_personal_data(self, account_id: str, reason: str) -> bool:
+        """Crypto-shred one person: delete their data key (the key table's row stays, saying
+        when and why), so every personal value sealed under it, in their account's events and
+        in the bank lines matched to it, reads as erased for ever; and delete the snapshots that
+        held them readable (their account's, and every bank account's: snapshots are only a
+        cache of the events). Figures and the chain are untouched. Whether a key was erased
+        (``False``: erased before). The caller must close the account first and rebuild the
+        read models afterwards (``Ledger.erase_person`` does both)."""
+        keys = self.data_keys
+        if keys is None:
+            raise DataKeyError(
+                "this store is not encrypted, so no person's data can be erased by deleting a key",
+                fix=f"set {datakeys.DATA_KEY_ENV} before recording personal data",
+            )
+        uuid = account_uuid(account_id)
+        erased = keys.erase(str(uuid), reason)
+        if self.snapshots is not None:
+            gone = datakeys.forget_snapshots(
+                self.snapshots.recorder, uuid, get_topic(BankAccount.Snapshot)
+            )
+            self.checked_repository.needs_snapshot.update(gone)  # taken afresh at next save
+        self.checked_repository.forget()
+        return erased
 
     def construct_mapper(self) -> Mapper[UUID]:
         """A mapper that upcasts events of older class versions while keeping what was stored
         for their digests (see :mod:`dpledger.adapters.versions`)."""
         return self.factory.mapper(
-            transcoder=self.construct_transcoder(), mapper_class=VersionedMapper
+            transcoder=self.construct_transcoder(), mapper_class=SealingMapper
         )
 
     def construct_transcoder(self) -> JSONTranscoder:
@@ -549,6 +619,16 @@ def _postgres_environment(url: str) -> dict[str, str]:
     return env
 
 
+def _sealed_record(
+    keys: DataKeys, owner: UUID, key: str, record: KeyRecord | None
+) -> KeyRecord | None:
+    """A key-index record as an encrypted store writes it: money awaiting a bank line names
+    its bank reference, so its text is sealed under the aggregate's data key."""
+    if record is None or record.digest is None or not key.startswith(AWAITING_PREFIX):
+        return record
+    return KeyRecord(record.version, datakeys.seal_index_text(keys, str(owner), record.digest))
+
+
 def _is_number(text: str) -> bool:
     return text.isdigit()
 
@@ -621,13 +701,20 @@ def ensure_postgres_schema(env: Mapping[str, str]) -> None:
 
 
 def open_application(
-    url: str, *, chain_key: str | bytes | Keyring | None = None
+    url: str,
+    *,
+    chain_key: str | bytes | Keyring | None = None,
+    data_key: str | MasterKeys | None = None,
 ) -> DpledgerApplication:
     """An application on the store at ``url`` (on PostgreSQL, call it inside
     :func:`setup_lock`, as ``Ledger`` does, when several processes may open a new store),
     keying its chain with ``chain_key`` (default: from the environment, see
-    :func:`dpledger.adapters.heads.load_keyring`)."""
+    :func:`dpledger.adapters.heads.load_keyring`) and encrypting it with ``data_key``
+    (default: from the environment, see :func:`dpledger.adapters.datakeys.load_master_keys`;
+    an encrypted store opened without its key raises
+    :class:`~dpledger.domain.personal.DataKeyError`)."""
     keyring = heads.load_keyring(chain_key)
+    master = datakeys.load_master_keys(data_key)
     env = store_environment(url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         try:
@@ -647,6 +734,9 @@ def open_application(
         ) from exc
     app.chain_keyring = keyring
     try:
+        keys = datakeys.open_keys(app.recorder, master, redact(url))
+        if keys is not None:
+            app.encrypt_with(keys)
         events = app.build_key_index()
         heads.key_empty_store(app.recorder, keyring)  # a new store is keyed from its start
     except BaseException:

@@ -37,6 +37,7 @@ from dpledger.domain.events import AccountEvent, command_index_key
 from dpledger.domain.keys import KeyRecord
 from dpledger.domain.lifecycle import BankAccountAdded, BankAccountNamed, OpenAccount
 from dpledger.domain.money import Money
+from dpledger.domain.personal import seal_personal
 from dpledger.domain.pooled import PoolMemberJoined
 from dpledger.domain.records import invoice_key, wage_run_key
 from dpledger.domain.registry import ALERT_RULES, decision_for
@@ -97,7 +98,9 @@ class StoreFacts:
             for key in missing:
                 self._cache[key] = None
             return
-        found = keyindex.lookup(self.app.recorder, self.originator_id, missing)
+        found = self.app.open_index(
+            self.originator_id, keyindex.lookup(self.app.recorder, self.originator_id, missing)
+        )
         for key in missing:
             self._cache[key] = found.get(key)
 
@@ -113,7 +116,8 @@ class StoreFacts:
 
     def prefixed(self, prefix: str) -> dict[str, KeyRecord]:
         """Every key starting with ``prefix``: the store's, as the unsaved events left them."""
-        found = keyindex.lookup_prefix(self.app.recorder, self.originator_id, prefix)
+        stored = keyindex.lookup_prefix(self.app.recorder, self.originator_id, prefix)
+        found = self.app.open_index(self.originator_id, stored)
         if self.aggregate is not None:
             claims: dict[str, KeyRecord | None] = self.aggregate.__dict__.get("_claims", {})
             for key, record in claims.items():
@@ -141,6 +145,7 @@ class Session:
 
     def __init__(self, app: DpledgerApplication) -> None:
         self.app = app
+        seal_personal(app.seals_personal)  # the events this unit of work makes, in this context
         self.accounts: dict[str, ManagedAccount | None] = {}
         self.banks: dict[str, BankAccount | None] = {}
         self.facts: dict[UUID, StoreFacts] = {}

@@ -48,6 +48,7 @@ from dpledger.domain.lifecycle import (
 )
 from dpledger.domain.money import Money
 from dpledger.domain.payroll import Payroll
+from dpledger.domain.personal import SEALS, attach
 from dpledger.domain.policy import AccountPolicy
 from dpledger.domain.records import (
     AccountStatus,
@@ -133,11 +134,12 @@ class ManagedAccount(HoldsKeys, Aggregate):
             command_digest=ctx.digest,
             postings=postings,
         )
-        self.trigger_event(
-            event_class, **chained(event_class, fields, self.id, self.version + 1, self.head)
-        )
+        made = chained(event_class, fields, self.id, self.version + 1, self.head)
+        seals = made.pop(SEALS, None)
+        self.trigger_event(event_class, **made)
         event = self.pending_events[-1]
         assert isinstance(event, AccountEvent)
+        attach(event, seals)
         self.claim(event)
         return event
 
@@ -426,11 +428,12 @@ def open_account(account: ManagedAccount | None, command: OpenAccount, ctx: Cont
     uuid = account_uuid(command.account_id)
     # eventsourcing adds the aggregate's topic to the created event; the digest covers it.
     topic = {"originator_topic": get_topic(ManagedAccount)}
-    new = ManagedAccount._create(
-        AccountOpened, id=uuid, **chained(AccountOpened, fields, uuid, 1, GENESIS, topic)
-    )
+    made = chained(AccountOpened, fields, uuid, 1, GENESIS, topic)
+    seals = made.pop(SEALS, None)
+    new = ManagedAccount._create(AccountOpened, id=uuid, **made)
     opened = new.pending_events[-1]
     assert isinstance(opened, AccountEvent)
+    attach(opened, seals)
     new.claim(opened)
     if command.bank_account is not None:
         new.record(ctx, BankAccountNamed, NO_POSTINGS, bank_account=bank_key(command.bank_account))

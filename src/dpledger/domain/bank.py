@@ -36,6 +36,7 @@ from dpledger.domain.events import AccountEvent, BankAccountEvent, NotCorrectabl
 from dpledger.domain.funds import BANK_KEY_PREFIX, BankLineConfirmed
 from dpledger.domain.keys import HoldsKeys
 from dpledger.domain.money import Money
+from dpledger.domain.personal import SEALS, attach
 from dpledger.domain.records import (
     AllocationRule,
     BankLineRecord,
@@ -194,10 +195,11 @@ class BankAccount(HoldsKeys, Aggregate):
             command_key=command_key,
             command_digest=command_digest,
         )
-        self.trigger_event(
-            event_class, **chained(event_class, fields, self.id, self.version + 1, self.head)
-        )
+        made = chained(event_class, fields, self.id, self.version + 1, self.head)
+        seals = made.pop(SEALS, None)
+        self.trigger_event(event_class, **made)
         event = self.pending_events[-1]
+        attach(event, seals)
         assert isinstance(event, BankAccountEvent)
         self.claim(event)
         return event
@@ -462,9 +464,11 @@ def open_bank_account(key: str, identifier: str, day: date, actor: str) -> BankA
         "command_digest": None,
     }
     topic = {"originator_topic": get_topic(BankAccount)}
-    return BankAccount._create(
-        BankAccountOpened, id=uuid, **chained(BankAccountOpened, fields, uuid, 1, GENESIS, topic)
-    )
+    made = chained(BankAccountOpened, fields, uuid, 1, GENESIS, topic)
+    seals = made.pop(SEALS, None)
+    bank = BankAccount._create(BankAccountOpened, id=uuid, **made)
+    attach(bank.pending_events[-1], seals)
+    return bank
 
 
 # ---------------------------------------------------------------------------- legacy

@@ -40,6 +40,16 @@ from eventsourcing.utils import get_topic
 
 from dpledger.domain.chart import Postings
 from dpledger.domain.money import Money
+from dpledger.domain.personal import (
+    SEALS,
+    TOKEN,
+    Path,
+    Seal,
+    marked,
+    marked_tokens,
+    new_seals,
+    sealing,
+)
 from dpledger.domain.snapshots import SnapshotRefused, unseal_state
 
 GENESIS = "0" * 64
@@ -60,7 +70,9 @@ def canonical(value: Any) -> Any:
     fast = _CANONICAL.get(type(value))
     if fast is not None:  # the common types by exact type: every event's digest needs them
         return fast(value)
-    if value is None or isinstance(value, (bool, str, int)):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, Money):
         return {"pence": value.pence, "currency": value.currency}
@@ -92,6 +104,11 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _text(value: str) -> str:
+    # A sealed value read without its key (a history file, say) counts by its commitment.
+    return marked_tokens(value) if value.startswith(TOKEN) else value
+
+
 def _iso(value: date) -> str:
     return value.isoformat()
 
@@ -100,7 +117,7 @@ _CANONICAL: dict[type, Any] = {
     type(None): _same,
     bool: _same,
     int: _same,
-    str: _same,
+    str: _text,
     Money: lambda value: {"pence": value.pence, "currency": value.currency},
     Postings: lambda value: [[line.account.value, line.amount.pence] for line in value],
     date: _iso,
@@ -110,9 +127,14 @@ _CANONICAL: dict[type, Any] = {
 }
 
 
-def digest_of(event_type: str, fields: Mapping[str, Any]) -> str:
-    """The digest of an event of type ``event_type`` whose dataclass fields are ``fields``."""
+def digest_of(
+    event_type: str, fields: Mapping[str, Any], seals: Mapping[Path, Seal] | None = None
+) -> str:
+    """The digest of an event of type ``event_type`` whose dataclass fields are ``fields``; a
+    sealed personal value counts by its commitment (see :mod:`dpledger.domain.personal`)."""
     body = {k: canonical(v) for k, v in fields.items() if k not in _NOT_DIGESTED}
+    if seals:
+        body = marked(body, seals)
     text = json.dumps([event_type, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -126,14 +148,20 @@ def event_digest(event: Any) -> str:
             type(event).__name__, written, event.originator_id, event.originator_version
         )
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-    return digest_of(type(event).__name__, with_class_version(type(event), fields))
+    seals = event.__dict__.get(SEALS)
+    return digest_of(type(event).__name__, with_class_version(type(event), fields), seals)
 
 
 def written_digest(
     event_type: str, written: Mapping[str, Any], originator_id: Any, originator_version: int
 ) -> str:
-    """The digest of an event from its stored state as written (before any upcasting)."""
-    whole = {**written, "originator_id": originator_id, "originator_version": originator_version}
+    """The digest of an event from its stored state as written (before any upcasting; a sealed
+    value as its commitment)."""
+    whole = {
+        **marked_tokens(written),
+        "originator_id": originator_id,
+        "originator_version": originator_version,
+    }
     return digest_of(event_type, whole)
 
 
@@ -301,9 +329,13 @@ def chained(
     """``fields`` with the recorded time, the previous event's digest and the event's own digest.
 
     The digest covers the recorded time too, so the timestamp is chosen here rather than by
-    eventsourcing when it builds the event.
+    eventsourcing when it builds the event. While personal values are sealed
+    (:func:`~dpledger.domain.personal.sealing`), the result also holds their seals under
+    :data:`~dpledger.domain.personal.SEALS`, for the caller to take out and
+    :func:`~dpledger.domain.personal.attach` to the event it makes.
     """
     timestamp = event_class.create_timestamp()
+    seals = new_seals(fields) if sealing() else None
     fields = {**fields, "timestamp": timestamp, "previous_digest": previous}
     whole = {
         **fields,
@@ -311,5 +343,7 @@ def chained(
         "originator_id": originator_id,
         "originator_version": version,
     }
-    digest = digest_of(event_class.__name__, with_class_version(event_class, whole))
+    digest = digest_of(event_class.__name__, with_class_version(event_class, whole), seals)
+    if seals:
+        return {**fields, "digest": digest, SEALS: seals}
     return {**fields, "digest": digest}

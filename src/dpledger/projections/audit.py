@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.events import AccountEvent
 from dpledger.domain.lifecycle import AccountOpened
 from dpledger.domain.money import Money
+from dpledger.domain.personal import as_stored, details_as_stored
 from dpledger.projections.balances import recorded_key
 from dpledger.projections.engine import ReadModel, first_event
 
@@ -116,11 +118,11 @@ class AuditTrail(ReadModel):
                 type(event).__name__,
                 event.effective_date.isoformat(),
                 recorded_key(event.timestamp),
-                event.actor,
-                event.reason,
+                as_stored(event, ("actor",), event.actor),  # sealed: its token, not the name
+                as_stored(event, ("reason",), event.reason),
                 json.dumps(canonical(postings)),
                 bank,
-                json.dumps(details, sort_keys=True),
+                json.dumps(details_as_stored(event, details), sort_keys=True),
                 event.previous_digest,
                 event.digest,
             ),
@@ -144,9 +146,12 @@ def audit_entries(
     account_id: str,
     start: date | None = None,
     end: date | None = None,
+    reveal: Callable[[Any], Any] | None = None,
 ) -> list[AuditEntry]:
     """An account's audit trail in recording order, optionally only events effective in a
-    period (inclusive)."""
+    period (inclusive); ``reveal`` opens the personal values an encrypted store keeps sealed
+    (``DpledgerApplication.reveal``)."""
+    opened = reveal or _same
     sql = (
         "SELECT version, event_type, effective_date, recorded_at, actor, reason, postings,"
         " bank_after, details, previous_digest, digest FROM dpv_audit WHERE account_id = ?"
@@ -169,13 +174,17 @@ def audit_entries(
                 event_type=str(kind),
                 effective_date=date.fromisoformat(str(effective)),
                 recorded_at=datetime.fromisoformat(str(recorded)).replace(tzinfo=UTC),
-                actor=str(actor),
-                reason=None if reason is None else str(reason),
+                actor=str(opened(actor)),
+                reason=None if reason is None else str(opened(reason)),
                 postings=tuple((str(code), Money(int(p))) for code, p in json.loads(postings)),
                 bank_after=Money(int(bank)),
-                details=json.loads(details),
+                details=opened(json.loads(details)),
                 previous_digest=str(prev),
                 digest=str(dig),
             )
         )
     return entries
+
+
+def _same(value: Any) -> Any:
+    return value

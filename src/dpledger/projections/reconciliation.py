@@ -23,6 +23,7 @@ back-dated entry that explains the difference clears it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from dpledger.domain.bank import BankAccountOpened, BankBalanceAsserted, BankBal
 from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
+from dpledger.domain.personal import as_stored
 from dpledger.domain.pooled import PoolingConfigured
 from dpledger.domain.records import ReconciliationBreak
 from dpledger.projections.balances import balance_as_of, known_key, recorded_key
@@ -188,9 +190,9 @@ class StatedBalances(ReadModel):
                 event.stated_date.isoformat(),
                 event.kind,
                 event.position,
-                event.source,
-                event.actor,
-                event.reason,
+                as_stored(event, ("source",), event.source),  # sealed: its token, not the text
+                as_stored(event, ("actor",), event.actor),
+                as_stored(event, ("reason",), event.reason),
                 event.digest,
             ),
         )
@@ -266,6 +268,7 @@ def stated_balances(
     *,
     since: date | None = None,
     until: date | None = None,
+    reveal: Callable[[Any], Any] | None = None,
 ) -> list[StatedBalance]:
     """Every balance stated for ``account_id`` (effective from ``since`` to ``until``, both
     inclusive, when given), each beside the ledger's bank balance at the end of its day, all as
@@ -275,6 +278,7 @@ def stated_balances(
     The ledger figures come from the ``ledger_lines`` rows: bring that read model (and this one)
     at least as far as ``known_at`` first.
     """
+    opened = reveal or _same  # opens what an encrypted store keeps sealed
     known = known_key(known_at)
     holders = _holders(cur, account_id, known_at)
     sql = (
@@ -309,13 +313,13 @@ def stated_balances(
                 stated_date=date.fromisoformat(str(stated_date)),
                 kind=str(balance_kind),
                 position=str(position),
-                source=str(source),
+                source=str(opened(source)),
                 bank_account=holder.removeprefix(_BANK) if holder.startswith(_BANK) else None,
                 version=int(version),
                 event_type=str(kind),
                 recorded_at=datetime.fromisoformat(str(recorded)).replace(tzinfo=UTC),
-                actor=str(actor),
-                reason=None if reason is None else str(reason),
+                actor=str(opened(actor)),
+                reason=None if reason is None else str(opened(reason)),
                 digest=str(digest),
             )
         )
@@ -337,3 +341,7 @@ def reconciliation_breaks(
 def breaks_among(stated: list[StatedBalance]) -> list[ReconciliationBreak]:
     """The breaks among ``stated``, in their order."""
     return [s.as_break() for s in stated if not s.agrees]
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from dpledger.adapters import keyindex
+from dpledger.adapters.datakeys import SealingMapper
 from dpledger.adapters.store import SNAPSHOT_INTERVAL, DpledgerApplication
 from dpledger.adapters.versions import VersionedMapper
 from dpledger.domain import events as ev
@@ -166,8 +167,10 @@ def export_history(
                 )
             targets[name] = uuid
     names = sorted(targets)
-    # Without the store's cipher; an upcast event is written as it was stored (its digest).
-    plain = VersionedMapper(transcoder=app.mapper.transcoder)
+    # Without the store's cipher; an upcast event is written as it was stored (its digest), and
+    # on an encrypted store each personal value as its sealed token, never in clear.
+    plain = SealingMapper(transcoder=app.mapper.transcoder)
+    plain.keys = app.data_keys
     header = {
         "kind": "header",
         "format": FORMAT,
