@@ -270,9 +270,7 @@ def _agrees_with_replay(ledger: Ledger) -> None:
             assert in_force[key].explanation == condition.explanation
         rules = sorted({w.rule for w in ledger.warnings(account_id)})
         expected = portfolio_row(account, rules)
-        (row,) = [
-            a for a in ledger.portfolio("Testshire", on=far).accounts if a.account_id == account_id
-        ]
+        (row,) = [a for a in ledger.portfolio("Testshire").accounts if a.account_id == account_id]
         assert row.bank.pence == expected["bank"]
         assert row.surplus.pence == expected["surplus"]
         assert row.recoverable_surplus.pence == expected["recoverable_surplus"]

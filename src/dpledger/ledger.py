@@ -5,7 +5,9 @@ typed method (``ledger.pay_invoice(...)``) builds one and executes it, so both a
 ``Ledger.execute_many(commands)`` runs a batch, one transaction per account. Every command takes
 an optional caller-chosen ``idempotency_key``: repeating a command with the same key and payload
 returns the original :class:`Receipt` and records nothing; the same key with another payload is
-refused. The queries read the account (its recent state) or the projections (``ReadSide``).
+refused. The figures as at a date (balances, surplus, contingency, missing payments, warnings,
+the portfolio) read the projections, as known at any recorded time; ``account``, ``load`` and
+the documents read the account's recent state.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from dpledger.application.pooled_methods import PooledMethods
 from dpledger.application.retry import Retrying
 from dpledger.application.session import Receipt, Session
 from dpledger.application.suspense_methods import SuspenseMethods
+from dpledger.asatside import AsAtSide
 from dpledger.domain.account import ManagedAccount, account_uuid
-from dpledger.domain.bounds import check_identifier, to_day
+from dpledger.domain.bounds import check_identifier
 from dpledger.domain.chart import LedgerAccount
 from dpledger.domain.commands import Command
 from dpledger.domain.errors import AccountNotFound, BankFileError, UnknownParty, ValidationError
@@ -49,7 +52,6 @@ from dpledger.domain.keyring import Keyring
 from dpledger.domain.money import Money
 from dpledger.domain.payroll import HmrcDue, hmrc_due
 from dpledger.domain.policy import AccountPolicy
-from dpledger.domain.reconciliation import MissingPayment, missing_payments
 from dpledger.domain.records import (
     AccountStatus,
     Agency,
@@ -60,9 +62,7 @@ from dpledger.domain.records import (
     UnexplainedOutgoing,
     WageRun,
 )
-from dpledger.domain.surplus import contingency_on, recoverable_surplus_on, surplus_on
 from dpledger.log import get_logger
-from dpledger.readside import ReadSide
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -127,7 +127,7 @@ class AccountState:
         return -self.balances[liability]
 
 
-class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMethods):
+class Ledger(AsAtSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMethods):
     """Managed accounts on one event store.
 
     >>> with Ledger.in_memory() as ledger:  # doctest: +SKIP
@@ -188,6 +188,13 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         """Release the store's connections."""
         self._views.close()
         self._app.close()
+
+    def erase_person(self, account_id: str, *, actor: str, reason: str) -> bool:
+        """Erase a closed account's person (crypto-shredding, on an encrypted store): see
+        :func:`dpledger.application.erasure.erase_person`."""
+        from dpledger.application.erasure import erase_person
+
+        return erase_person(self, account_id, actor=actor, reason=reason)
 
     def __enter__(self) -> Self:
         return self
@@ -258,45 +265,6 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
         )
 
     @names_account
-    def balances(self, account_id: str) -> dict[LedgerAccount, Money]:
-        """Every ledger account's balance now (debit positive)."""
-        return self._load(account_id).balances
-
-    @names_account
-    def bank_balance(self, account_id: str) -> Money:
-        """The client bank balance now."""
-        return self._load(account_id).bank_balance
-
-    @names_account
-    def surplus(self, account_id: str, on: DateLike) -> Money:
-        """Balance minus unpaid liabilities minus contingency on ``on``, never negative."""
-        return surplus_on(self._load(account_id), to_day(on, "on"))
-
-    @names_account
-    def recoverable_surplus(self, account_id: str, on: DateLike) -> Money:
-        """The surplus the council may recoup on ``on``: the whole surplus, or where the policy
-        spends the contribution first, no more than the council money still unspent."""
-        return recoverable_surplus_on(self._load(account_id), to_day(on, "on"))
-
-    @names_account
-    def paid_in_advance(self, account_id: str, end_date: DateLike | None = None) -> Money:
-        """Council money paid for days after ``end_date`` (default: the policy's end date),
-        returnable at the final reckoning."""
-        end = None if end_date is None else to_day(end_date, "end_date")
-        return self._load(account_id).paid_in_advance(end)
-
-    @names_account
-    def contingency(self, account_id: str, on: DateLike) -> Money:
-        """The contingency the account may keep on ``on``: policy weeks x weekly gross budget."""
-        return contingency_on(self._load(account_id), to_day(on, "on"))
-
-    @names_account
-    def available_from(self, account_id: str, on: DateLike) -> Money:
-        """The most that could be paid out on ``on`` without the bank going below zero then or
-        on any later date."""
-        return self._load(account_id).available_from(to_day(on, "on"))
-
-    @names_account
     def events(self, account_id: str) -> list[AccountEvent]:
         """Every event of the account, oldest first."""
         stored = list(self._app.repository.event_store.get(self._uuid_of(account_id)))
@@ -345,13 +313,6 @@ class Ledger(ReadSide, AccountMethods, MoneyMethods, SuspenseMethods, PooledMeth
     def application(self) -> DpledgerApplication:
         """The underlying eventsourcing application (for projections and tools)."""
         return self._app
-
-    @names_account
-    def missing_payments(self, account_id: str, on: DateLike) -> list[MissingPayment]:
-        """Council payments and contributions expected but not received by ``on``: each due
-        date plus ``policy.missing_payment_margin_days`` has passed without them (among those
-        due within the account's recent window)."""
-        return missing_payments(self._load(account_id), to_day(on, "on"))
 
     @names_account
     def hmrc_due(self, account_id: str, *, quarterly: bool = False) -> list[HmrcDue]:

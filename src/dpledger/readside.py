@@ -52,10 +52,6 @@ from dpledger.projections.balances import (
 from dpledger.projections.engine import Progress, ProjectionEngine
 from dpledger.projections.oversight import (
     Oversight,
-    Portfolio,
-    Warning,
-    build_portfolio,
-    portfolio_accounts,
     warnings_for,
 )
 from dpledger.projections.pooled import pool_breaks
@@ -65,9 +61,10 @@ from dpledger.projections.reconciliation import (
     breaks_among,
     stated_balances,
 )
+from dpledger.projections.terms import AccountTerms
 from dpledger.reporting.statement import Statement, compose_statement
 
-READ_MODELS = (LedgerLines, StatedBalances, AuditTrail, Oversight)
+READ_MODELS = (LedgerLines, StatedBalances, AuditTrail, Oversight, AccountTerms)
 """Every read model a Ledger keeps."""
 
 SEAL_KEY_ENV = "DPLEDGER_SEAL_KEY"
@@ -291,7 +288,7 @@ class ReadSide(ChainKeys):
         self._engine.catch_up([LedgerLines.name, StatedBalances.name])
         with self._views.transaction() as cur:
             self._require_known(cur, account_id)
-            return stated_balances(cur, account_id, moment)
+            return stated_balances(cur, account_id, moment, reveal=self._app.reveal)
 
     @_names_account
     def reconciliation_breaks(
@@ -324,7 +321,7 @@ class ReadSide(ChainKeys):
         with self._read(LedgerLines.name) as cur:
             self._require_known(cur, account_id)
         with self._read(AuditTrail.name) as cur:
-            return audit_entries(cur, account_id, first, last)
+            return audit_entries(cur, account_id, first, last, self._app.reveal)
 
     @_names_account
     def statement(
@@ -353,7 +350,7 @@ class ReadSide(ChainKeys):
             summary = period_summary(cur, account_id, first, last, moment)
             at_end = balances_as_of(cur, account_id, last, moment)
         with self._read(AuditTrail.name) as cur:
-            entries = audit_entries(cur, account_id)
+            entries = audit_entries(cur, account_id, reveal=self._app.reveal)
         if moment is not None:
             entries = [e for e in entries if e.recorded_at <= moment]
         if not entries:
@@ -656,40 +653,6 @@ class ReadSide(ChainKeys):
         return {uuid: name for uuid, name in names.items() if uuid not in banks}
 
     # ------------------------------------------------------------ warnings, portfolio
-    def warnings(
-        self,
-        account_id: str | None = None,
-        *,
-        council: str | None = None,
-        active_only: bool = True,
-    ) -> list[Warning]:
-        """Warnings in force (or every warning ever raised, with ``active_only=False``) for one
-        account, one council, or the whole store."""
-        if account_id is not None:
-            check_identifier(account_id, "account_id")
-        with self._read(Oversight.name) as cur:
-            return warnings_for(
-                cur, account_id=account_id, council=council, active_only=active_only
-            )
-
-    def portfolio(
-        self, council: str, *, on: date | str | None = None, review_horizon_days: int = 30
-    ) -> Portfolio:
-        """A council's oversight table: accounts in each warning state, surplus candidates,
-        reviews due within ``review_horizon_days`` of ``on`` (default today), contribution
-        shortfalls, spend by category and money held."""
-        day = date.today() if on is None else _day(on, "on")
-        if not isinstance(council, str) or not council.strip():
-            raise ValidationError("must name a council", field="council")
-        with self._read(Oversight.name) as cur:
-            rows = portfolio_accounts(cur, council.strip())
-        return build_portfolio(rows, council.strip(), day, review_horizon_days)
-
-    def councils(self) -> list[str]:
-        """Every council with an account in the store."""
-        with self._read(Oversight.name) as cur:
-            cur.execute("SELECT DISTINCT council FROM dpv_portfolio ORDER BY council")
-            return [str(r[0]) for r in cur.fetchall()]
 
 
 _BANK_ACCOUNT = "bank account "

@@ -141,7 +141,7 @@ def test_an_altered_snapshot_is_refused_on_load_and_reported_by_verify(
     assert version == 50
     with Ledger.sqlite(store) as ledger:
         # the figures come from the events: the forged £10,000 is not there to spend
-        assert ledger.bank_balance(ACCOUNT) == REAL_BANK
+        assert ledger.load(ACCOUNT).bank_balance == REAL_BANK  # loads the aggregate
         with pytest.raises(InsufficientFunds):
             ledger.pay_care_plan_spend(
                 ACCOUNT, category="insurance", amount="600.00", description="EL cover", **DAY
@@ -200,7 +200,7 @@ def test_a_snapshot_carrying_another_chain_head_is_refused_and_reported(
         store, account_uuid(ACCOUNT), lambda state: None, recompute_digest=False, outer=other_head
     )
     with Ledger.sqlite(store) as ledger:
-        assert ledger.bank_balance(ACCOUNT) == REAL_BANK
+        assert ledger.load(ACCOUNT).bank_balance == REAL_BANK  # loads the aggregate
         assert refusals(logs) == [(str(account_uuid(ACCOUNT)), 50)]
         (broken,) = ledger.verify().broken
         assert broken.version == 50
@@ -213,7 +213,7 @@ def test_a_snapshot_that_cannot_even_be_decoded_is_refused_not_a_crash(
     with sqlite3.connect(store) as db:
         db.execute("UPDATE stored_snapshots SET state = ?", (b"{not json",))
     with Ledger.sqlite(store) as ledger:
-        assert ledger.bank_balance(ACCOUNT) == REAL_BANK
+        assert ledger.load(ACCOUNT).bank_balance == REAL_BANK  # loads the aggregate
         assert refusals(logs) == [(str(account_uuid(ACCOUNT)), 50)]
         (broken,) = ledger.verify().broken
         assert (broken.version, "cannot be read" in broken.reason) == (50, True)
@@ -228,7 +228,7 @@ def test_a_snapshot_naming_another_kind_of_aggregate_is_refused_and_reported(
         row["topic"] = "dpledger.domain.bank:BankAccount"  # outside the digest
         db.execute("UPDATE stored_snapshots SET state = ?", (json.dumps(row).encode(),))
     with Ledger.sqlite(store) as ledger:
-        assert ledger.bank_balance(ACCOUNT) == REAL_BANK
+        assert ledger.load(ACCOUNT).bank_balance == REAL_BANK  # loads the aggregate
         assert refusals(logs) == [(str(account_uuid(ACCOUNT)), 50)]
         (broken,) = ledger.verify().broken
         assert "its events are of dpledger.domain.account:ManagedAccount" in broken.reason

@@ -42,7 +42,7 @@ def test_the_machine_passes_on_the_real_rules() -> None:
 
 
 def test_a_surplus_that_forgets_the_contingency_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(surplus_rules, "contingency_on", lambda account, day: Money(0))
+    monkeypatch.setattr(surplus_rules, "contingency_in_force", lambda terms, day: Money(0))
     message = caught(LedgerMachine)
     assert "DemandRecoupment" in message
 

@@ -451,7 +451,10 @@ def test_queries(funded: Any) -> None:
     ledger = funded.ledger
     assert ledger.balances("DP-1")[A.BANK] == Money("1100.00")
     assert ledger.surplus("DP-1", "2026-04-13") == Money("300.00")
-    assert ledger.surplus("DP-1", "2026-04-05") == Money("1100.00")  # no budget yet: no contingency
+    # As at a day before the account opened there is no surplus to speak of: a clear error
+    # (it used to answer with today's balance).
+    with pytest.raises(ValidationError, match="not open on 2026-04-05: it opened on 2026-04-06"):
+        ledger.surplus("DP-1", "2026-04-05")
     account = ledger.load("DP-1")
     assert account.contingency(date(2026, 4, 13)) == Money("800.00")
     assert account.unpaid_liabilities == Money(0)

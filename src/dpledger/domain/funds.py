@@ -15,7 +15,7 @@ Two rules every event meets are here, checked by the account for every event ali
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -177,19 +177,7 @@ class Funds:
                 fix=f"date money going out on or after {self.kept_from}; money the bank paid "
                 "earlier comes in with its statement",
             )
-        iso = day.isoformat()
-        running = self.bank_before
-        later = []
-        for when, pence in self.bank_days.items():
-            if when <= iso:
-                running += pence
-            else:
-                later.append((when, pence))
-        lowest = running
-        for _, pence in sorted(later):
-            running += pence
-            lowest = min(lowest, running)
-        return Money(lowest)
+        return lowest_balance_from(self.bank_before, self.bank_days.items(), day)
 
     def check_funds(self, postings: Postings, day: date, account_id: str) -> None:
         """Refuse postings that would take the bank below zero on ``day`` or later."""
@@ -252,14 +240,7 @@ class Funds:
         A payment with no stated period is taken to cover the 4 weeks (or the month, by the
         frequency in force on its date) from its date, as councils pay in advance.
         """
-        if end_date is None:
-            return Money(0)
-        periods = []
-        for payment in self.council_payment_records():
-            start = payment.period_start or payment.effective_date
-            stop = payment.period_end or _default_period_end(start, policy_on(start).frequency)
-            periods.append((start, stop, payment.amount))
-        return paid_in_advance_after(periods, end_date)
+        return paid_in_advance_of(self.council_payment_records(), policy_on, end_date)
 
     def received_by(self, day: date) -> int:
         """Pence of contributions received up to ``day`` (the window's, and all before it)."""
@@ -268,6 +249,49 @@ class Funds:
             int(pence) for row_day, pence, _ in self.contributions.values() if row_day <= iso
         )
         return self.contributions_before + within
+
+
+def lowest_balance_from(before: int, days: Iterable[tuple[str, int]], day: date) -> Money:
+    """The lowest end-of-day bank balance from ``day`` on: what can be paid out on ``day``
+    (money arriving later cannot pay for it; later payments already spent some).
+
+    ``before`` is the bank's movement over the days not listed, all before ``day``; ``days``
+    each ISO day's net movement (any order).
+    """
+    iso = day.isoformat()
+    running = before
+    later = []
+    for when, pence in days:
+        if when <= iso:
+            running += pence
+        else:
+            later.append((when, pence))
+    lowest = running
+    for _, pence in sorted(later):
+        running += pence
+        lowest = min(lowest, running)
+    return Money(lowest)
+
+
+def paid_in_advance_of(
+    payments: Iterable[CouncilPayment],
+    policy_on: Callable[[date], AccountPolicy],
+    end_date: date | None,
+) -> Money:
+    """What the regular council ``payments`` paid for days after ``end_date`` (none when
+    ``None``).
+
+    A payment with no stated period is taken to cover the 4 weeks (or the month, by the
+    frequency in force on its date) from its date, as councils pay in advance.
+    """
+    if end_date is None:
+        return Money(0)
+    periods = []
+    for payment in payments:
+        start = payment.period_start or payment.effective_date
+        stop = payment.period_end or _default_period_end(start, policy_on(start).frequency)
+        periods.append((start, stop, payment.amount))
+    return paid_in_advance_after(periods, end_date)
 
 
 def awaiting_movements(records: Mapping[str, KeyRecord]) -> dict[int, BankMovement]:

@@ -3,9 +3,11 @@
 Surplus = bank balance - unpaid liabilities - contingency, never negative, where the contingency
 is ``policy.contingency_weeks`` x the gross weekly budget, each as in force on the day asked
 about (domain notes: councils let an account keep 4-8 weeks). Where the policy in force spends
-the person's contribution first, the council may recover at most its own money still unspent. A
-recoupment is refused above the recoverable surplus on its date; it makes the money owed to the
-council, and repaying it pays it from the bank.
+the person's contribution first, the council may recover at most its own money still unspent.
+The rules take figures (balances and terms as at a day), so the read side computes the surplus
+as at any date from its projections with the same functions. A recoupment is refused above the
+recoverable surplus on its date, and refused when dated before the bank last moved; it
+makes the money owed to the council, and repaying it pays it from the bank.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dpledger.domain.bounds import Amount, Reference
-from dpledger.domain.chart import EXPENSES, LedgerAccount, Postings
+from dpledger.domain.chart import EXPENSES, LIABILITIES, LedgerAccount, Postings
 from dpledger.domain.commands import Command, Context, decides
-from dpledger.domain.errors import SurplusExceeded
+from dpledger.domain.errors import SurplusExceeded, ValidationError
 from dpledger.domain.events import MONEY_ONLY, AccountEvent, amount_text, reference_text
 from dpledger.domain.funds import pay_liability
 from dpledger.domain.lifecycle import check_writable
@@ -26,40 +28,92 @@ from dpledger.domain.rules import council_recoverable_surplus, surplus
 
 if TYPE_CHECKING:
     from dpledger.domain.account import ManagedAccount
+    from dpledger.domain.lifecycle import Terms
 
 
 # ---------------------------------------------------------------------------- the rules
-def contingency_on(account: ManagedAccount, day: date) -> Money:
-    """The contingency the account may keep on ``day``: the weeks of the policy in force on
-    ``day`` x the weekly gross budget in force on ``day``."""
-    terms = account.terms
+# Each rule takes figures (the balances and the terms as at a day) rather than the aggregate, so
+# the write side (the account now) and the read side (projections as at any date) use the same
+# function.
+def contingency_in_force(terms: Terms, day: date) -> Money:
+    """The contingency the terms let the account keep on ``day``: the weeks of the policy in
+    force on ``day`` x the weekly gross budget in force on ``day``."""
     budget = terms.budget_on(day)
     return Money(0) if budget is None else terms.policy_on(day).contingency(budget.weekly_gross)
 
 
-def surplus_on(account: ManagedAccount, day: date) -> Money:
-    """Balance minus unpaid liabilities minus contingency on ``day``, never negative."""
-    return surplus(account.bank_balance, account.unpaid_liabilities, contingency_on(account, day))
+def surplus_of(balances: Mapping[LedgerAccount, Money], terms: Terms, day: date) -> Money:
+    """Bank minus unpaid liabilities minus contingency on ``day``, never negative, from the
+    ``balances`` (every ledger account, debit positive) at the end of ``day``."""
+    unpaid = Money(-sum(balances.get(a, Money(0)).pence for a in LIABILITIES))
+    bank = balances.get(LedgerAccount.BANK, Money(0))
+    return surplus(bank, unpaid, contingency_in_force(terms, day))
 
 
-def recoverable_surplus_on(account: ManagedAccount, day: date) -> Money:
-    """The surplus the council may recoup on ``day``: the whole surplus, unless the policy in
-    force on ``day`` spends the contribution first; then at most the council money still
-    unspent (all spending so far counted contribution first)."""
-    available = surplus_on(account, day)
-    if not account.terms.policy_on(day).contribution_spent_first:
+def recoverable_surplus_of(
+    balances: Mapping[LedgerAccount, Money], terms: Terms, day: date
+) -> Money:
+    """The surplus the council may recoup on ``day``, from the ``balances`` at the end of
+    ``day``: the whole surplus, unless the policy in force on ``day`` spends the contribution
+    first; then at most the council money still unspent (all spending counted contribution
+    first)."""
+    available = surplus_of(balances, terms, day)
+    if not terms.policy_on(day).contribution_spent_first:
         return available
-    funds = account.funds
-    spent = Money(sum(funds.balance(a).pence for a in EXPENSES))
+
+    def credit(account: LedgerAccount) -> Money:
+        return -balances.get(account, Money(0))
+
+    spent = Money(sum(balances.get(a, Money(0)).pence for a in EXPENSES))
     return council_recoverable_surplus(
         available,
-        -funds.balance(LedgerAccount.COUNCIL_INCOME),
-        -funds.balance(LedgerAccount.CONTRIBUTION_INCOME),
+        credit(LedgerAccount.COUNCIL_INCOME),
+        credit(LedgerAccount.CONTRIBUTION_INCOME),
         spent,
     )
 
 
+def contingency_on(account: ManagedAccount, day: date) -> Money:
+    """The contingency the account may keep on ``day`` (:func:`contingency_in_force`)."""
+    return contingency_in_force(account.terms, day)
+
+
+def surplus_on(account: ManagedAccount, day: date) -> Money:
+    """The account's surplus on ``day`` from its balances as they stand (:func:`surplus_of`):
+    the surplus as at ``day`` when no event is dated after it."""
+    return surplus_of(account.balances, account.terms, day)
+
+
+def recoverable_surplus_on(account: ManagedAccount, day: date) -> Money:
+    """The recoverable surplus on ``day`` from the balances as they stand
+    (:func:`recoverable_surplus_of`)."""
+    return recoverable_surplus_of(account.balances, account.terms, day)
+
+
 # ---------------------------------------------------------------------------- commands
+def check_not_back_dated(account: ManagedAccount, day: date) -> None:
+    """Refuse a recoupment dated before the last day the bank moved.
+
+    The account keeps its liabilities only as they stand now, so the decision checks the
+    surplus with today's balances and the contingency in force on ``day``. That is the surplus
+    on ``day`` as long as no money came or went after it: later bills only make today's figure
+    lower (the check errs on the safe side), but money in after ``day`` would count a surplus
+    the account did not hold then (a recoupment back-dated to a day when the surplus was nil
+    would pass). So a recoupment may be dated on or after the bank's last movement, not before.
+    (The surplus of any past day is read from the projections: :meth:`dpledger.Ledger.surplus`.)
+    """
+    moved = account.funds.last_bank_day()
+    if moved is not None and day < moved:
+        raise ValidationError(
+            f"a recoupment cannot be dated {day}: money moved in or out of the bank on "
+            f"{moved}, after it, so the surplus on {day} cannot be checked against today's "
+            "figures",
+            field="effective_date",
+            account_id=account.account_id,
+            fix=f"date the recoupment on or after {moved}",
+        )
+
+
 class DemandRecoupment(Command):
     """The council recoups surplus; refused if more than the recoverable surplus."""
 
@@ -86,8 +140,10 @@ class RecoupmentDemanded(AccountEvent):
 
 @decides(DemandRecoupment)
 def demand_recoupment(account: ManagedAccount, command: DemandRecoupment, ctx: Context) -> None:
-    """At most the recoverable surplus on the effective date."""
+    """At most the recoverable surplus on the effective date, which may not be before the
+    bank's last movement (see :func:`check_not_back_dated`)."""
     check_writable(account, ctx)
+    check_not_back_dated(account, ctx.effective_date)
     available = recoverable_surplus_on(account, ctx.effective_date)
     if command.amount > available:
         spent_first = account.terms.policy_on(ctx.effective_date).contribution_spent_first

@@ -34,6 +34,10 @@ Rules (each a ``rule`` name; item-level ones carry the item as ``subject``):
   ``pay_inconsistent``: a wage run breaks the UK payroll rates of its period (one per run;
   :func:`dpledger.domain.compliance.compliance_alerts`).
 
+The rules of :data:`TIME_RULES` hold by the date as much as by events (a payment that never came,
+a review that fell due): :func:`evaluate_on` evaluates them for any date at query time, on the
+account as at that date that :mod:`dpledger.projections.asat` builds from the projections.
+
 The alert rules of the domain (:data:`dpledger.domain.registry.ALERT_RULES`) are warnings as they
 stand: their figures and message are the domain's own, never computed a second time here.
 """
@@ -59,6 +63,7 @@ from dpledger.domain.records import (
 )
 from dpledger.domain.registry import ALERT_RULES
 from dpledger.domain.rules import add_months
+from dpledger.domain.schedule import schedule_alerts
 
 BREAK_RULE = "reconciliation_break"
 """The one rule that compares statements with the ledger rather than reading the account."""
@@ -81,6 +86,17 @@ RULES: tuple[str, ...] = (
     *COMPLIANCE_RULES,
 )
 """Every warning rule, in the order reports list them."""
+
+TIME_RULES: tuple[str, ...] = (
+    "low_balance",
+    "contribution_shortfall",
+    "council_payment_differs",
+    "expected_payment_missing",
+    "review_overdue",
+)
+"""The rules that depend on the date asked about and on figures the projections keep by date
+(balances, terms, payment records), so they hold for a date without waiting for an event:
+:func:`evaluate_on` evaluates them at query time."""
 
 SPENDING_WINDOW_DAYS = 56
 """How far back the forecast looks for the spending rate: two 4-weekly cycles."""
@@ -139,6 +155,22 @@ def evaluate(account: ManagedAccount) -> dict[tuple[str, str], Condition]:
     found.extend(_review(account, on))
     found.extend(_paid_while_suspended(account))
     return {c.key: c for c in found}
+
+
+def evaluate_on(account: ManagedAccount, on: date) -> dict[tuple[str, str], Condition]:
+    """The conditions of :data:`TIME_RULES` that hold on ``on``, for ``account`` as at the end
+    of ``on`` (its balances then, its latest date ``on``: see
+    :func:`dpledger.projections.asat.account_as_at`). The same rule functions as
+    :func:`evaluate`; a closed account has none."""
+    if account.status is AccountStatus.CLOSED:
+        return {}
+    found = [
+        *_low_balance(account, on, account.bank_balance),
+        *_contribution_shortfall(account, on),
+        *(alert_condition(alert) for alert in schedule_alerts(account)),
+        *_review(account, on),
+    ]
+    return {c.key: c for c in found if c.rule in TIME_RULES}
 
 
 def alert_condition(alert: Alert) -> Condition:

@@ -494,6 +494,8 @@ class AccountModel:
 
     # ------------------------------------------------------------------------- surplus
     def _check_demand_recoupment(self, command: c.DemandRecoupment) -> Refusal | None:
+        if self.last_bank_day is not None and self.last_bank_day > command.effective_date:
+            return Refusal(ValidationError, "the bank moved after the recoupment's date")
         available = self.recoverable(command.effective_date)
         if command.amount.pence > available:
             return Refusal(SurplusExceeded, f"the recoverable surplus is {Money(available)}")
