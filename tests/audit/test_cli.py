@@ -162,7 +162,9 @@ def test_statement_prints_the_sheet_and_its_json(demo_store: Path) -> None:
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("AUDIT SHEET DP-1002")
     assert "Opening + in - out = closing" in text.stdout
-    data = json.loads(run(*args, "--json", store=demo_store).stdout)
+    answer = json.loads(run(*args, "--json", store=demo_store).stdout)
+    assert (answer["format"], answer["command"]) == ("dpledger.cli/1", "statement")
+    data = answer["statement"]
     assert data["format"] == "dpledger-statement"
     assert data["reconciles"] is True
     assert (
@@ -188,7 +190,7 @@ def test_warnings_check_exits_4_when_any_is_in_force(demo_store: Path) -> None:
 def test_portfolio_of_the_only_council(demo_store: Path) -> None:
     done = run("portfolio", "--on", "2026-04-04", "--json", store=demo_store)
     assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
+    data = json.loads(done.stdout)["portfolio"]
     assert data["council"] == COUNCIL
     assert [a["account_id"] for a in data["accounts"]] == list(DEMO_ACCOUNT_IDS)
     assert data["money_held"] == sum(a["bank"] for a in data["accounts"])
@@ -276,7 +278,7 @@ def test_a_history_exported_and_imported_reproduces_every_balance(
     target = tmp_path / "auditor.sqlite"
     imported = run("import", str(history), "--json", "--store", str(target))
     assert imported.returncode == 0, imported.stderr
-    (summary,) = json.loads(imported.stdout)
+    (summary,) = json.loads(imported.stdout)["files"]
     assert summary["events_written"] == summary["events_in_file"] > 0
     again = run("import", str(history), "--store", str(target))
     assert again.returncode == 0, again.stderr

@@ -62,7 +62,7 @@ def test_a_provider_runs_a_pool_from_the_command_line(
     assert main(["import", str(statement), "--actor", "finance-1", *args]) == 0
     assert "every line was imported before" in capsys.readouterr().out
     assert main(["pool", "held", POOL, "--json", *args]) == 0
-    (held,) = json.loads(capsys.readouterr().out)
+    (held,) = json.loads(capsys.readouterr().out)["lines"]
     assert held["remaining"] == 30_000
     allocate = ["allocate", POOL, held["line_key"], "DP-1", "--amount", "100.00"]
     who = ["--reason", "remittance advice", "--actor", "finance-1", "--idempotency-key", "a-1"]

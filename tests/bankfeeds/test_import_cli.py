@@ -34,7 +34,7 @@ def test_import_prints_a_report_and_a_repeat_records_nothing(tmp_path: Path) -> 
     assert "april.csv -> DP-1: 2 new, 3 held (version 2 -> 8)" in first.stdout
     assert "council_payment" in first.stdout
     assert again.returncode == 0, again.stderr
-    (report,) = json.loads(again.stdout)
+    (report,) = json.loads(again.stdout)["files"]
     assert report["nothing_new"] is True
     assert report["already_imported"] == 5
     with Ledger(store) as ledger:
@@ -72,7 +72,7 @@ def test_a_custom_layout_is_imported_with_a_rules_file(tmp_path: Path) -> None:
     rules, export = fixtures / "example_bs.rules.toml", fixtures / "example_bs.csv"
     done = run("import", ACCOUNT, export, "--rules", rules, "--store", store, "--json")
     assert done.returncode == 0, done.stderr
-    (report,) = json.loads(done.stdout)
+    (report,) = json.loads(done.stdout)["files"]
     assert report["bank_account"] == "30-99-50 12345678"
     assert report["recorded"] >= 2
     both = run("import", ACCOUNT, export, "--rules", rules, "--mapping", "hsbc", "--store", store)

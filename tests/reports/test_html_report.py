@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date
+from datetime import UTC, date
 
 import lxml.html
 import pytest
@@ -108,6 +108,24 @@ def test_the_position_at_the_end_has_every_figure(
     assert _figure_rows(doc, "position") == expected
 
 
+def test_the_budget_is_set_against_spend_for_the_period(
+    sheet: Statement, doc: lxml.html.HtmlElement
+) -> None:
+    check = sheet.budget
+    assert check is not None
+    heading = _text(doc.get_element_by_id("budget").find(".//h2"))
+    assert f"{sheet.start} to {sheet.end}" in heading
+    assert _figure_rows(doc, "budget") == [
+        ("Budget for the period (weekly gross, pro-rated by day)", str(check.budget)),
+        ("Spent from the bank (money out, less returns and unexplained)", str(check.spent)),
+        ("Budget less spend", str(check.under_budget)),
+        ("Contributions due for the period", str(check.contributions_due)),
+        ("Contributions received (classified income too)", str(check.contributions_received)),
+        ("Contributions due less received", str(check.contributions_short)),
+    ]
+    assert check.under_budget == check.budget - check.spent
+
+
 def test_unexpected_items_show_their_resolution(
     sheet: Statement, doc: lxml.html.HtmlElement
 ) -> None:
@@ -167,6 +185,7 @@ def test_the_event_list_has_every_event_and_balance(
         assert cells == [
             str(line.effective_date),
             str(line.version),
+            f"{line.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
             line.event_type,
             line.description,
             line.actor,

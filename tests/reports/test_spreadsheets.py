@@ -258,3 +258,26 @@ def test_a_balance_the_bank_stated_names_its_bank_account(sheet: Statement) -> N
     write_xlsx(changed, stream)
     events = _table(openpyxl.load_workbook(stream)["Events"])
     assert [r["Bank account"] for r in events] == [None] * len(sheet.lines) + ["30-99-50 12345678"]
+
+
+def test_the_budget_and_its_period_are_in_the_workbook_and_the_csv(
+    workbook: Workbook, sheet: Statement
+) -> None:
+    check = sheet.budget
+    assert check is not None
+    rows = _csv(write_statement_csv, sheet)
+    figures = {r["item"]: int(r["amount_pence"]) for r in rows if r["section"].startswith("budget")}
+    assert figures == {
+        "budget": check.budget.pence,
+        "spent": check.spent.pence,
+        "contributions_due": check.contributions_due.pence,
+        "contributions_received": check.contributions_received.pence,
+        "under_budget": check.budget.pence - check.spent.pence,
+        "contributions_short": check.contributions_due.pence - check.contributions_received.pence,
+    }
+    days = f"{check.start} to {check.end}"
+    labels = [r["label"] for r in rows if r["section"] == "budget"]
+    assert all(days in text for text in labels)  # each figure says the days it covers
+    cells = [c for row in workbook["Statement"].iter_rows(values_only=True) for c in row]
+    assert f"Budget, {days} (weekly gross, pro-rated)" in cells
+    assert check.budget.amount in [Decimal(str(c)) for c in cells if isinstance(c, int | float)]

@@ -6,7 +6,9 @@ returns the exit code instead of exiting, so tests and embedding programs can ca
 
 Exit codes (:mod:`dpledger.cli.common`): 0 done; 1 dpledger refused (the message says the fix);
 2 usage error; 3 evidence of tampering or disagreement (``verify``, ``replay``); 4 ``--check``
-found something needing attention.
+found something needing attention; 5 no figures shown, the chain they come from is broken
+(``statement``, ``report``, ``export``, ``replay``). With ``--json`` every command prints one
+object of the shape :data:`dpledger.cli.common.CLI_FORMAT` (docs/cli.md).
 """
 
 import logging

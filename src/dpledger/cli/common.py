@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -35,13 +35,28 @@ EXIT_BROKEN = 3
 or a replay that disagrees with the projections."""
 EXIT_ATTENTION = 4
 """``--check`` was given and something needs attention (warnings in force)."""
+EXIT_CHAIN_BROKEN = 5
+"""Refused to present figures: the hash chain they would come from is broken (``statement``,
+``report``, ``export``, ``replay``); the message names the account, version and reason."""
+
+CLI_FORMAT = "dpledger.cli/1"
+"""The ``format`` of every command's ``--json`` output (docs/cli.md); bumped when its shape
+changes."""
 
 STORE_ENV = "DPLEDGER_STORE"
 PROGRESS_ENV = "DPLEDGER_PROGRESS"
 """``always`` or ``never`` overrides the default (a progress bar only on a terminal)."""
 
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-"""The command's own output (stdout)."""
+PIPE_WIDTH = 100_000
+"""The width output to a file or pipe is laid out at: wide enough that no line is ever wrapped
+(tables take their natural width; nothing is padded to it)."""
+
+out = Console(
+    highlight=False,
+    width=None if sys.stdout.isatty() else PIPE_WIDTH,
+    soft_wrap=not sys.stdout.isatty(),
+)
+"""The command's own output (stdout): wrapped to a terminal's width, never wrapped elsewhere."""
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 """Messages and progress (stderr), so stdout stays clean for pipes and ``--json``."""
 
@@ -59,7 +74,12 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON for machines (amounts in integer pence).")
+    bool,
+    typer.Option(
+        "--json",
+        help=f"Print one JSON object for machines ({CLI_FORMAT}: amounts in integer pence; "
+        "docs/cli.md).",
+    ),
 ]
 
 
@@ -146,10 +166,64 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def print_json(data: Any) -> None:
-    """``data`` as indented JSON on stdout."""
-    sys.stdout.write(json.dumps(jsonable(data), indent=2, sort_keys=True, ensure_ascii=False))
-    sys.stdout.write("\n")
+def envelope(command: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Every ``--json`` answer's shape: ``format``, ``command``, then the command's own fields
+    (plain JSON data, amounts in integer pence)."""
+    body = jsonable(dict(data))
+    clash = {"format", "command"} & set(body)
+    if clash:  # a programming error: the envelope's keys are reserved
+        raise ValueError(f"reserved keys in a --json answer: {sorted(clash)}")
+    return {"format": CLI_FORMAT, "command": command, **body}
+
+
+def print_json(command: str, data: Mapping[str, Any]) -> None:
+    """``data`` as the command's indented ``--json`` object on stdout (``£`` as itself)."""
+    text = json.dumps(envelope(command, data), indent=2, sort_keys=True, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
+
+
+def require_intact_chain(
+    ledger: Ledger, account_id: str | None, command: str, *, as_json: bool = False
+) -> None:
+    """Verify the hash chain of ``account_id`` (or the whole store) before figures are read
+    from it; if a link is broken, say where and how to fix it, and exit with
+    :data:`EXIT_CHAIN_BROKEN` (figures from a tampered history would look authoritative)."""
+    with progress_bar("Verifying the chain") as update:
+        report = ledger.verify(account_id, progress=update)
+    if report.ok:
+        return
+    where = "the store" if account_id is None else account_id
+    fix = (
+        "restore the store from a backup taken before the break, then run `dpledger verify` "
+        "until it reports OK"
+    )
+    if as_json:
+        print_json(
+            command,
+            {
+                "refused": "chain_broken",
+                "account_id": account_id,
+                "broken": [
+                    {"account_id": b.account_id, "version": b.version, "reason": b.reason}
+                    for b in report.broken
+                ],
+                "fix": fix,
+            },
+        )
+    err.print(
+        f"dpledger: refused: the hash chain of {where} is broken, so no figures are shown "
+        "(they could be the tampered ones):",
+        markup=False,
+        highlight=False,
+    )
+    for link in report.broken:
+        err.print(
+            f"  {link.account_id} at version {link.version}: {link.reason}",
+            markup=False,
+            highlight=False,
+        )
+    err.print(f"Fix: {fix}.", markup=False, highlight=False)
+    raise typer.Exit(EXIT_CHAIN_BROKEN)
 
 
 def _show_progress() -> bool:

@@ -16,7 +16,7 @@ from dpledger import Ledger
 from dpledger.adapters.interchange.jsonl import ImportSummary
 from dpledger.adapters.store import store_environment
 from dpledger.cli.app import app
-from dpledger.cli.audit import AccountArg, FromOption, KnownAtOption, ToOption, _period
+from dpledger.cli.audit import AccountArg, KnownAtOption
 from dpledger.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -29,6 +29,15 @@ from dpledger.cli.common import (
     parse_time,
     print_json,
     progress_bar,
+    require_intact_chain,
+)
+from dpledger.cli.periods import (
+    FromOption,
+    FyOption,
+    MonthOption,
+    QuarterOption,
+    ToOption,
+    resolve_period,
 )
 from dpledger.errors import DpledgerError, StoreError
 from dpledger.reporting.statement import Statement
@@ -57,6 +66,7 @@ def demo(
             "--fresh", help="Delete the SQLite file first even if it holds more than the demo."
         ),
     ] = False,
+    as_json: JsonOption = False,
 ) -> int:
     """Record a year of a fictional council's managed accounts and summarise it.
 
@@ -68,14 +78,17 @@ def demo(
 
     sqlite_file = store_environment(store).get("SQLITE_DBNAME")
     if sqlite_file is not None and Path(sqlite_file).exists():
-        _remove_previous_demo(Path(sqlite_file), fresh=fresh)
+        _remove_previous_demo(Path(sqlite_file), fresh=fresh, quiet=as_json)
     with Ledger(store) as ledger:
         report = build_demo(ledger)
-    print(render(report))
+    if as_json:
+        print_json("demo", {"store": store, "report": report})
+    else:
+        print(render(report))
     return EXIT_OK
 
 
-def _remove_previous_demo(path: Path, *, fresh: bool) -> None:
+def _remove_previous_demo(path: Path, *, fresh: bool, quiet: bool = False) -> None:
     """Delete the SQLite file of an earlier demo run, so re-running starts from nothing.
 
     Without ``--fresh`` only a file holding nothing but demo accounts is deleted: pointed at a
@@ -98,7 +111,11 @@ def _remove_previous_demo(path: Path, *, fresh: bool) -> None:
             )
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
-    print(f"Removed the previous demo file {path}; recording the demo afresh.\n")
+    said = f"Removed the previous demo file {path}; recording the demo afresh."
+    if quiet:  # stdout holds only the JSON
+        err.print(said, markup=False)
+    else:
+        print(said + "\n")
 
 
 def _accounts_in(path: Path) -> set[str] | None:
@@ -255,8 +272,14 @@ def import_(
                     out.print(report.render(), markup=False)
             update(done, len(paths))
     if as_json:
-        # A list, one report per file, as before the typer CLI (scripts read it).
-        sys.stdout.write(json.dumps(reports, indent=2) + "\n")
+        print_json(
+            "import",
+            {
+                "kind": "bank" if account_id else "pooled",
+                "account_id": account_id,
+                "files": reports,
+            },
+        )
     return EXIT_REFUSED if refused else EXIT_OK
 
 
@@ -277,7 +300,7 @@ def _import_histories(paths: list[str], store: str | None, as_json: bool) -> int
             if not as_json:
                 out.print(_history_report(Path(path).name, summary), markup=False)
     if as_json:
-        print_json(summaries)
+        print_json("import", {"kind": "history", "account_id": None, "files": summaries})
     return EXIT_REFUSED if refused else EXIT_OK
 
 
@@ -348,8 +371,12 @@ def export(
     ] = None,
     start: FromOption = None,
     end: ToOption = None,
+    fy: FyOption = None,
+    month: MonthOption = None,
+    quarter: QuarterOption = None,
     known_at: KnownAtOption = None,
     store: StoreOption = None,
+    as_json: JsonOption = False,
 ) -> int:
     """Export histories (jsonl), the ledger for beancount, or an audit sheet for spreadsheets.
 
@@ -357,15 +384,22 @@ def export(
     which `dpledger import` replays into another store. beancount: open directives, one
     transaction per event and balance assertions at every month end. xlsx: the audit sheet
     and the event list; csv: the audit sheet as (section, item, amount) rows; events-csv: the
-    period's events.
+    period's events. Figures (beancount, xlsx, csv) are exported only from a chain that
+    verifies (exit code 5 otherwise); jsonl exports the history as stored, for forensics too.
+    With --json, a report of what was written goes to stdout (so -o is needed, except for xlsx).
     """
     names = list(account_ids or [])
+    if as_json and output is None and file_format is not ExportFormat.xlsx:
+        raise typer.BadParameter(
+            "the export itself goes to stdout without -o; give -o FILE with --json",
+            param_hint="--json",
+        )
     with ledger_on(store) as ledger:
         if file_format in (ExportFormat.jsonl, ExportFormat.beancount):
-            if start or end or known_at:
+            if start or end or known_at or fy or month or quarter:
                 raise typer.BadParameter(
-                    "--from, --to and --known-at apply to xlsx and csv; jsonl and beancount "
-                    "export the whole history",
+                    "--from, --to, --fy, --month, --quarter and --known-at apply to xlsx and "
+                    "csv; jsonl and beancount export the whole history",
                     param_hint="--format",
                 )
             if file_format is ExportFormat.jsonl:
@@ -376,11 +410,19 @@ def export(
                     )
                 written = f"{summary.events} events of {len(summary.accounts)} account(s)"
             else:
+                targets: list[str | None] = list(names) or [None]
+                for name in targets:
+                    require_intact_chain(ledger, name, "export", as_json=as_json)
                 text = ledger.export_beancount(names or None)
                 with _text_output(output) as stream:
                     stream.write(text)
                 written = f"the ledger of {len(names) or len(ledger.account_ids())} account(s)"
-            if output is not None:
+            if as_json:
+                print_json(
+                    "export",
+                    {"format_written": file_format.value, "output": str(output), "wrote": written},
+                )
+            elif output is not None:
                 err.print(f"Wrote {written} to {output}")
             return EXIT_OK
         if len(names) != 1:
@@ -388,28 +430,52 @@ def export(
                 f"--format {file_format.value} exports one account's audit sheet; name exactly one",
                 param_hint="[ACCOUNT]...",
             )
-        sheet = _sheet(ledger, names[0], start, end, known_at)
+        period = (start, end, fy, month, quarter)
+        sheet = _sheet(ledger, names[0], period, known_at, "export", as_json)
     spreadsheet = _reports("spreadsheet")
+    target: Path | None
     if file_format is ExportFormat.xlsx:
         target = output or Path(f"{sheet.account_id}-{sheet.start}-to-{sheet.end}.xlsx")
         spreadsheet.write_xlsx(sheet, target)
-        err.print(f"Wrote the audit sheet and {len(sheet.lines)} events to {target}")
-        return EXIT_OK
-    with _text_output(output) as stream:
-        if file_format is ExportFormat.csv:
-            spreadsheet.write_statement_csv(sheet, stream)
-        else:
-            spreadsheet.write_events_csv(sheet, stream)
-    if output is not None:
-        err.print(f"Wrote {output}")
+        wrote = f"the audit sheet and {len(sheet.lines)} events"
+    else:
+        with _text_output(output) as stream:
+            if file_format is ExportFormat.csv:
+                spreadsheet.write_statement_csv(sheet, stream)
+            else:
+                spreadsheet.write_events_csv(sheet, stream)
+        target, wrote = output, f"{len(sheet.lines)} events"
+    if as_json:
+        print_json(
+            "export",
+            {
+                "format_written": file_format.value,
+                "output": str(target),
+                "wrote": wrote,
+                "account_id": sheet.account_id,
+                "start": sheet.start,
+                "end": sheet.end,
+                "reconciles": sheet.reconciles,
+            },
+        )
+    elif target is not None:
+        err.print(f"Wrote {wrote} to {target}")
     return EXIT_OK
 
 
 def _sheet(
-    ledger: Ledger, account_id: str, start: str | None, end: str | None, known_at: str | None
+    ledger: Ledger,
+    account_id: str,
+    period: tuple[str | None, str | None, str | None, str | None, str | None],
+    known_at: str | None,
+    command: str,
+    as_json: bool,
 ) -> Statement:
-    first, last = _period(ledger, account_id, start, end)
-    return ledger.statement(account_id, first, last, known_at=parse_time(known_at))
+    """The audit sheet for the period the options name, from a chain that verifies."""
+    moment = parse_time(known_at)
+    first, last = resolve_period(ledger, account_id, *period)
+    require_intact_chain(ledger, account_id, command, as_json=as_json)
+    return ledger.statement(account_id, first, last, known_at=moment)
 
 
 def _reports(module: str) -> Any:
@@ -433,6 +499,9 @@ def report(
     account_id: AccountArg,
     start: FromOption = None,
     end: ToOption = None,
+    fy: FyOption = None,
+    month: MonthOption = None,
+    quarter: QuarterOption = None,
     known_at: KnownAtOption = None,
     output: Annotated[
         Path | None,
@@ -449,17 +518,30 @@ def report(
 ) -> int:
     """Write an account's audit sheet as one self-contained HTML file.
 
-    The sheet, the event list, and a chart of the bank balance with the contingency line and
-    the warnings raised; open it in any browser or print it.
+    The sheet, the event list (with when each event was recorded), and a chart of the bank
+    balance with the contingency line and the warnings raised; open it in any browser or print
+    it. The chain is verified first: exit code 5, and no file, if it is broken.
     """
     with ledger_on(store) as ledger:
-        sheet = _sheet(ledger, account_id, start, end, known_at)
+        sheet = _sheet(
+            ledger, account_id, (start, end, fy, month, quarter), known_at, "report", as_json
+        )
     html = _reports("html").render_html(sheet)
     target = output or Path(f"{sheet.account_id}-{sheet.start}-to-{sheet.end}.html")
     target.write_text(html, encoding="utf-8")
     if as_json:
         print_json(
-            {"path": str(target), "bytes": len(html.encode()), "reconciles": sheet.reconciles}
+            "report",
+            {
+                "path": str(target),
+                "bytes": len(html.encode()),
+                "account_id": sheet.account_id,
+                "start": sheet.start,
+                "end": sheet.end,
+                "events": len(sheet.lines),
+                "warnings": len(sheet.warnings),
+                "reconciles": sheet.reconciles,
+            },
         )
     else:
         out.print(

@@ -108,6 +108,7 @@ def open_(
         typer.Option("--rules", help="The allocation table (TOML [[rule]] tables).", exists=True),
     ] = None,
     store: StoreOption = None,
+    as_json: JsonOption = False,
 ) -> int:
     """Declare a pooled client account (or change its name or allocation table).
 
@@ -122,7 +123,15 @@ def open_(
         key = ledger.open_pooled_account(
             bank_account, name=name, opened_on=day, actor=actor, rules=table_rules
         )
-    out.print(f"pooled client account {key} ({name}): {len(table_rules)} allocation rules")
+    if as_json:
+        print_json(
+            "pool open",
+            {"bank_account": key, "name": name, "opened_on": day, "rules": len(table_rules)},
+        )
+        return EXIT_OK
+    out.print(
+        f"pooled client account {key} ({name}): {len(table_rules)} allocation rules", markup=False
+    )
     return EXIT_OK
 
 
@@ -139,6 +148,7 @@ def show(
         position = ledger.pool_position(bank_account, on=parse_date(on, "--on"))
     if as_json:
         print_json(
+            "pool show",
             {
                 "bank_account": position.bank_account,
                 "name": position.name,
@@ -158,7 +168,7 @@ def show(
                     for s in position.stated
                 ],
                 "reconciliation": position.reconciliation(),
-            }
+            },
         )
         return EXIT_OK
     grid = table(f"{position.name} ({position.bank_account})", "Member", "Share", right=("Share",))
@@ -184,17 +194,21 @@ def held(
         lines = ledger.unallocated(bank_account)
     if as_json:
         print_json(
-            [
-                {
-                    "line_key": u.key,
-                    "date": u.booking_date.isoformat(),
-                    "amount": u.amount.pence,
-                    "remaining": u.remaining.pence,
-                    "description": u.description,
-                    "reason": u.reason,
-                }
-                for u in lines
-            ]
+            "pool held",
+            {
+                "bank_account": bank_account,
+                "lines": [
+                    {
+                        "line_key": u.key,
+                        "date": u.booking_date.isoformat(),
+                        "amount": u.amount.pence,
+                        "remaining": u.remaining.pence,
+                        "description": u.description,
+                        "reason": u.reason,
+                    }
+                    for u in lines
+                ],
+            },
         )
         return EXIT_OK
     grid = table("Held lines", "Line", "Date", "Held", "Description", "Why", right=("Held",))
@@ -242,6 +256,7 @@ def allocate(
         )
     if as_json:
         print_json(
+            "allocate",
             {
                 "bank_account": receipt.bank_account,
                 "line_key": receipt.line_key,
@@ -251,7 +266,7 @@ def allocate(
                 "event_type": receipt.receipt.event_type,
                 "version": receipt.receipt.version,
                 "replayed": receipt.replayed,
-            }
+            },
         )
         return EXIT_OK
     again = " (already allocated: nothing new)" if receipt.replayed else ""

@@ -159,7 +159,9 @@ def held(
     with ledger_on(store) as ledger:
         items = held_items(ledger, account_id)
     if as_json:
-        print_json({"account_id": account_id, "on": day, "items": [i.as_dict(day) for i in items]})
+        print_json(
+            "held", {"account_id": account_id, "on": day, "items": [i.as_dict(day) for i in items]}
+        )
         return EXIT_OK
     if not items:
         where = "the store" if account_id is None else account_id
@@ -404,6 +406,7 @@ def resolve(
     summary = type(receipt.event).describe(event_details(receipt.event))
     if as_json:
         print_json(
+            "resolve",
             {
                 "account_id": account_id,
                 "item_id": item_id,
@@ -416,7 +419,7 @@ def resolve(
                 "effective_date": receipt.event.effective_date,
                 "amount_pence": item.amount.pence,
                 "summary": summary,
-            }
+            },
         )
         return EXIT_OK
     done = "already recorded (a retry; nothing new)" if receipt.replayed else "recorded"
@@ -424,4 +427,46 @@ def resolve(
         f"{account_id}: {done} {receipt.event_type}, version {receipt.version}: {summary}",
         markup=False,
     )
+    return EXIT_OK
+
+
+@app.command(
+    epilog="Example: DPLEDGER_DATA_KEY=... dpledger erase DP-1001 --actor dpo-2 --reason "
+    "'retention period ended 2033-04-05'"
+)
+def erase(
+    account_id: Annotated[
+        str, typer.Argument(metavar="ACCOUNT", help="The closed account whose person to erase.")
+    ],
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who erases: a user id.", show_default=False)
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help="Why now, e.g. the retention period that ended.", show_default=False
+        ),
+    ],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Erase a closed account's person on an encrypted store (crypto-shredding).
+
+    Deletes the person's data key: their names, references, descriptions, actors and reasons can
+    never be read again, while every figure stays and `dpledger verify` still passes
+    (docs/operations.md, "Encryption at rest and erasure"). Needs the store's data key
+    (DPLEDGER_DATA_KEY or DPLEDGER_DATA_KEY_FILE). Running it again changes nothing.
+    """
+    with ledger_on(store) as ledger:
+        erased = ledger.erase_person(account_id, actor=actor, reason=reason)
+    if as_json:
+        print_json("erase", {"account_id": account_id, "erased": erased})
+        return EXIT_OK
+    if erased:
+        out.print(
+            f"{account_id}: the person's data key is deleted; personal fields read [erased]",
+            markup=False,
+        )
+    else:
+        out.print(f"{account_id}: the person was erased before; nothing changed")
     return EXIT_OK

@@ -19,26 +19,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.chart import LIABILITIES, LedgerAccount
 from dpledger.domain.money import Money
-from dpledger.domain.records import ReconciliationBreak
+from dpledger.domain.records import BudgetAgreement, ReconciliationBreak
 from dpledger.domain.registry import EVENT_CLASSES
-from dpledger.domain.rules import surplus
+from dpledger.domain.rules import contributions_due, surplus
 from dpledger.projections.audit import AuditEntry
 from dpledger.projections.balances import PeriodSummary
 from dpledger.projections.oversight import Warning
 from dpledger.projections.reconciliation import StatedBalance
 
-STATEMENT_FORMAT_VERSION = 3
+STATEMENT_FORMAT_VERSION = 4
 """Bumped whenever :meth:`Statement.to_dict` changes shape (scripts read it). 2: the balances a
 bank account's statements stated are among the events, and events and breaks name the bank
 account whose event they are (``bank_account``, ``null`` for the account's own). 3:
 ``stated_balances``, how many balances the bank stated in the period (0: no breaks means nothing
-was checked, not that everything agreed)."""
+was checked, not that everything agreed). 4: ``budget``, the period's budget against what was
+spent and the contributions due against those received."""
 
 NOTHING_STATED = "No bank balance was stated in this period: nothing to reconcile against."
 """What the sheet says of reconciliation when the bank stated no balance in the period."""
@@ -57,6 +58,10 @@ MONEY_OUT_ORDER = (
     "returned_to_council",
 )
 """The order the sheet lists money out (other categories follow, alphabetically)."""
+
+NOT_SPEND = ("returned_to_council", "unexplained_outgoing")
+"""Money out that is not spend against the budget: surplus returned to the council, and
+outgoings nobody has explained yet (spend once classified or accepted)."""
 
 _INCOME_ITEM_EVENTS = {
     "UnexpectedIncomeClassified": "classified",
@@ -92,6 +97,91 @@ class UnexpectedItem:
     def held(self) -> bool:
         """Whether it was still unresolved at the end of the period."""
         return self.status == "held"
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """The budget for ``start``..``end`` against what was spent, and the person's contributions
+    due for those days against those received.
+
+    ``spent`` is care spend paid from the bank in the period (money out, less
+    :data:`NOT_SPEND`); ``budget`` the weekly gross budget of each agreement, pro-rated by day;
+    ``contributions_due`` the domain's rule for the days of the period (net-basis days only);
+    ``contributions_received`` those the ledger received in the period (:func:`contributions_in`).
+    """
+
+    start: date
+    end: date
+    budget: Money
+    spent: Money
+    contributions_due: Money
+    contributions_received: Money
+
+    @property
+    def under_budget(self) -> Money:
+        """Budget minus spend: negative when more was spent than the budget."""
+        return self.budget - self.spent
+
+    @property
+    def contributions_short(self) -> Money:
+        """Contributions due minus received: negative when more was received than due."""
+        return self.contributions_due - self.contributions_received
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, amounts in pence."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "budget_pence": self.budget.pence,
+            "spent_pence": self.spent.pence,
+            "under_budget_pence": self.under_budget.pence,
+            "contributions_due_pence": self.contributions_due.pence,
+            "contributions_received_pence": self.contributions_received.pence,
+            "contributions_short_pence": self.contributions_short.pence,
+        }
+
+
+def period_budget(budgets: Sequence[BudgetAgreement], start: date, end: date) -> Money:
+    """The gross budget for ``start``..``end``: each agreement's weekly gross, pro-rated by day
+    and rounded once, by the same rule as contributions due (the gross stands in for the
+    contribution, counted for the period's days only)."""
+    gross = [BudgetAgreement(b.effective_date, b.weekly_gross, b.weekly_gross) for b in budgets]
+    return contributions_due(gross, end, [(start, end + timedelta(days=1))])
+
+
+def contributions_in(entries: Sequence[AuditEntry]) -> Money:
+    """The contributions the ledger received in ``entries``: their postings to the contribution
+    income account (as :attr:`ManagedAccount.contributions_received` counts them), so unexpected
+    income later classified as a contribution counts, on the day it was, and a corrected
+    contribution does not."""
+    code = LedgerAccount.CONTRIBUTION_INCOME.value
+    return Money(-sum(m.pence for e in entries for account, m in e.postings if account == code))
+
+
+def care_spend(money_out: Mapping[str, Money]) -> Money:
+    """Money out that counts against the budget (everything but :data:`NOT_SPEND`)."""
+    return Money(sum(m.pence for k, m in money_out.items() if k not in NOT_SPEND))
+
+
+def budget_check(
+    account: ManagedAccount,
+    start: date,
+    end: date,
+    spent: Money,
+    contributions_received: Money,
+) -> BudgetCheck:
+    """The account's budget and contributions due for ``start``..``end`` beside what was spent
+    and received (the caller's figures, on the basis it states)."""
+    terms = account.terms
+    due = terms.contributions_due(end) - terms.contributions_due(start - timedelta(days=1))
+    return BudgetCheck(
+        start=start,
+        end=end,
+        budget=period_budget(account.budgets, start, end),
+        spent=spent,
+        contributions_due=due,
+        contributions_received=contributions_received,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +247,8 @@ class Statement:
     head_digest: str
     """The account's chain head as known at ``known_at``: quote it to prove what was read."""
     head_mac: str | None
+    budget: BudgetCheck | None = None
+    """The period's budget against spend and contributions due against received."""
 
     @property
     def total_in(self) -> Money:
@@ -286,6 +378,7 @@ class Statement:
                 "digest": self.head_digest,
                 "mac": self.head_mac,
             },
+            "budget": None if self.budget is None else self.budget.to_dict(),
         }
 
 
@@ -356,6 +449,13 @@ def compose_statement(
         head_version=head.version,
         head_digest=head.digest,
         head_mac=head_mac,
+        budget=budget_check(
+            account,
+            start,
+            end,
+            care_spend(summary.money_out),
+            contributions_in(in_period),
+        ),
     )
 
 

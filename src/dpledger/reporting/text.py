@@ -2,11 +2,14 @@
 
 Fixed-width and deterministic (no terminal codes, no locale), so it can be diffed, archived and
 golden-tested. Labels come from :data:`LABELS`, shared with the HTML and spreadsheet renderers.
+Nothing is ever cut short: a label too long for its row keeps its own line, its amount on the
+next, and each event's description comes last on its line, whole (bank references are evidence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 
 from dpledger.domain.money import Money
 from dpledger.reporting.statement import Statement
@@ -50,11 +53,35 @@ def event_reference(version: int, bank_account: str | None) -> str:
     return f"bank account {bank_account} event {version}"
 
 
+RECORDED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How the sheet shows when an event was recorded: ISO 8601, UTC."""
+
+
 def _row(text: str, amount: Money | str, indent: int = 2) -> str:
     value = str(amount)
     room = WIDTH - indent - len(value) - 1
-    shown = text if len(text) <= room else text[: room - 1] + "…"
-    return f"{' ' * indent}{shown:<{room}} {value}"
+    if len(text) <= room:
+        return f"{' ' * indent}{text:<{room}} {value}"
+    # Too long for one row: the whole text, then its amount right-aligned beneath it.
+    return f"{' ' * indent}{text}\n{value:>{WIDTH}}"
+
+
+def budget_lines(sheet: Statement) -> list[str]:
+    """The budget section: the period's budget against spend, contributions due against
+    received (empty when the sheet has no budget check)."""
+    check = sheet.budget
+    if check is None:
+        return []
+    return [
+        "",
+        f"BUDGET AND CONTRIBUTIONS, {check.start} to {check.end}",
+        _row("Budget for the period (weekly gross, pro-rated by day)", check.budget),
+        _row("Spent from the bank (money out, less returns and unexplained)", check.spent),
+        _row("Budget less spend", check.under_budget),
+        _row("Contributions due for the period", check.contributions_due),
+        _row("Contributions received (classified income too)", check.contributions_received),
+        _row("Contributions due less received", check.contributions_short),
+    ]
 
 
 def render_statement(sheet: Statement) -> str:
@@ -88,6 +115,7 @@ def render_statement(sheet: Statement) -> str:
     out += [_row(label(k), v) for k, v in sheet.held_in_suspense.items()]
     out.append(_row("Contingency retained", sheet.contingency))
     out.append(_row("Surplus (closing - unpaid - contingency)", sheet.surplus))
+    out += budget_lines(sheet)
 
     out += ["", f"UNEXPECTED ITEMS ({len(sheet.unexpected_items)})"]
     for item in sheet.unexpected_items:
@@ -123,15 +151,18 @@ def render_statement(sheet: Statement) -> str:
     if not sheet.warnings:
         out.append("  (none)")
 
-    out += ["", f"EVENTS ({len(sheet.lines)}, by effective date)"]
-    out.append(f"  {'date':<10} {'ver':>4}  {'description':<50} {'bank':>10} {'balance':>11}")
+    out += ["", f"EVENTS ({len(sheet.lines)}, by effective date, with when each was recorded)"]
+    out.append(
+        f"  {'date':<10} {'ver':>4}  {'recorded':<20} {'bank':>11} {'balance':>11}  description"
+    )
     for line in sheet.lines:
         change = "" if line.bank_change.is_zero() else str(line.bank_change)
-        text = line.description if len(line.description) <= 50 else line.description[:49] + "…"
         # A stated balance is its bank account's event, not one of the account's versions.
         version = "bank" if line.bank_account is not None else line.version
+        recorded = line.recorded_at.astimezone(UTC).strftime(RECORDED_FORMAT)
         out.append(
-            f"  {line.effective_date} {version:>4}  {text:<50} {change:>10} {line.bank_after!s:>11}"
+            f"  {line.effective_date} {version:>4}  {recorded} {change:>11} "
+            f"{line.bank_after!s:>11}  {line.description}"
         )
     out += ["", f"Chain head: version {sheet.head_version}, digest {sheet.head_digest}"]
     out.append(

@@ -9,7 +9,7 @@ looks the same offline, years later, and cannot call out. Every string that came
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from dpledger.adapters.reports.chart import balance_chart_svg, numbered_warnings
@@ -21,6 +21,7 @@ SECTION_IDS = (
     "summary",
     "bank",
     "position",
+    "budget",
     "unexpected",
     "breaks",
     "warnings",
@@ -99,9 +100,10 @@ def render_html(sheet: Statement, *, title: str | None = None) -> str:
 
     ``title`` replaces the default ``Audit sheet ACCOUNT, START to END`` as the page title and
     heading. The page holds, in order: the header facts, the bank summary with the opening + in
-    - out = closing check (red when it fails), the position at the end, unexpected items,
-    reconciliation breaks, warnings raised in the period (numbered as on the chart), the balance
-    chart (inline SVG), the event list, and the chain head with its seal.
+    - out = closing check (red when it fails), the position at the end, the budget against
+    spend, unexpected items, reconciliation breaks, warnings raised in the period (numbered as
+    on the chart), the balance chart (inline SVG), the event list with when each event was
+    recorded, and the chain head with its seal.
     """
     heading = title or f"Audit sheet {sheet.account_id}, {sheet.start} to {sheet.end}"
     parts = [
@@ -119,6 +121,7 @@ def render_html(sheet: Statement, *, title: str | None = None) -> str:
         *_summary(sheet, heading),
         *_bank(sheet),
         *_position(sheet),
+        *_budget(sheet),
         *_unexpected(sheet),
         *_breaks(sheet),
         *_warnings(sheet),
@@ -227,6 +230,32 @@ def _position(sheet: Statement) -> list[str]:
         '<thead><tr><th scope="col">Item</th><th scope="col" class="num">Amount</th></tr></thead>',
         "<tbody>",
         '<tr class="sub"><th scope="rowgroup" colspan="2">Unpaid liabilities</th></tr>',
+        *rows,
+        "</tbody>",
+        "</table>",
+        "</section>",
+    ]
+
+
+def _budget(sheet: Statement) -> list[str]:
+    """The period's budget against spend, contributions due against received."""
+    check = sheet.budget
+    if check is None:
+        return []
+    rows = [
+        _row("Budget for the period (weekly gross, pro-rated by day)", check.budget),
+        _row("Spent from the bank (money out, less returns and unexplained)", check.spent),
+        _row("Budget less spend", check.under_budget, "total"),
+        _row("Contributions due for the period", check.contributions_due),
+        _row("Contributions received (classified income too)", check.contributions_received),
+        _row("Contributions due less received", check.contributions_short, "total"),
+    ]
+    return [
+        '<section id="budget">',
+        f"<h2>Budget and contributions, {check.start} to {check.end}</h2>",
+        '<table class="figures">',
+        '<thead><tr><th scope="col">Item</th><th scope="col" class="num">Amount</th></tr></thead>',
+        "<tbody>",
         *rows,
         "</tbody>",
         "</table>",
@@ -363,6 +392,7 @@ def _events(sheet: Statement) -> list[str]:
             "<tr>"
             f'<td class="date">{line.effective_date}</td>'
             f"{_version_cell(line.version, line.bank_account)}"
+            f'<td class="date recorded">{_recorded(line.recorded_at)}</td>'
             f'<td class="type">{_breakable(line.event_type)}</td>'
             f'<td class="text">{escape(line.description)}</td>'
             f"<td>{_breakable(line.actor)}</td>"
@@ -377,16 +407,22 @@ def _events(sheet: Statement) -> list[str]:
         '<div class="wide"><table class="events">',
         "<thead><tr>"
         '<th scope="col">Date</th><th scope="col" class="num">Ver</th>'
-        '<th scope="col">Type</th><th scope="col">Description</th>'
+        '<th scope="col">Recorded (UTC)</th><th scope="col">Type</th>'
+        '<th scope="col">Description</th>'
         '<th scope="col">Actor</th><th scope="col">Reason</th>'
         '<th scope="col" class="num">Bank</th><th scope="col" class="num">Balance</th>'
         "</tr></thead>",
         "<tbody>",
-        *(rows or [_none_row(8, "No events in the period.")]),
+        *(rows or [_none_row(9, "No events in the period.")]),
         "</tbody>",
         "</table></div>",
         "</section>",
     ]
+
+
+def _recorded(moment: datetime) -> str:
+    """When an event was recorded, UTC, to the second: a late entry shows beside its date."""
+    return escape(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _breakable(name: str) -> str:

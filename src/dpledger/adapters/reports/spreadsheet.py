@@ -69,8 +69,10 @@ def statement_rows(sheet: Statement) -> list[tuple[str, str, str, Money]]:
     Sections: ``bank`` (``opening``, ``closing``), ``money_in`` and ``money_out`` (one row per
     source or category, amounts out positive), ``totals`` (``total_in``, ``total_out``,
     ``total_unpaid``), ``unpaid_liabilities``, ``held_in_suspense``, and ``position``
-    (``contingency``, ``surplus``). Totals have a section of their own so that summing a
-    section never counts a figure twice.
+    (``contingency``, ``surplus``), ``budget`` (``budget``, ``spent``, ``contributions_due``,
+    ``contributions_received`` for the period, labelled with it) and ``budget_check`` (the
+    differences: ``under_budget``, ``contributions_short``). Totals and differences have
+    sections of their own so that summing a section never counts a figure twice.
     """
     rows = [("bank", "opening", f"Opening balance (start of {sheet.start})", sheet.opening)]
     rows += [("money_in", k, label(k), v) for k, v in sheet.money_in.items()]
@@ -86,6 +88,27 @@ def statement_rows(sheet: Statement) -> list[tuple[str, str, str, Money]]:
     rows += [("held_in_suspense", k, label(k), v) for k, v in sheet.held_in_suspense.items()]
     rows.append(("position", "contingency", "Contingency retained", sheet.contingency))
     rows.append(("position", "surplus", "Surplus (closing - unpaid - contingency)", sheet.surplus))
+    check = sheet.budget
+    if check is not None:
+        days = f"{check.start} to {check.end}"
+        rows += [
+            ("budget", "budget", f"Budget, {days} (weekly gross, pro-rated)", check.budget),
+            ("budget", "spent", f"Spent from the bank, {days} (less returns)", check.spent),
+            ("budget", "contributions_due", f"Contributions due, {days}", check.contributions_due),
+            (
+                "budget",
+                "contributions_received",
+                f"Contributions received, {days}",
+                check.contributions_received,
+            ),
+            ("budget_check", "under_budget", "Budget less spend", check.under_budget),
+            (
+                "budget_check",
+                "contributions_short",
+                "Contributions due less received",
+                check.contributions_short,
+            ),
+        ]
     return rows
 
 
@@ -249,6 +272,8 @@ _SECTION_NAMES = {
     "unpaid_liabilities": "Unpaid at end",
     "held_in_suspense": "Held at end",
     "position": "Position at end",
+    "budget": "Budget",
+    "budget_check": "Budget check",
 }
 
 
