@@ -178,14 +178,17 @@ class AsAtSide(ReadSide):
             check_identifier(account_id, "account_id")
         if on is None and known_at is None:
             with self._read(Oversight.name) as cur:
-                return warnings_for(
-                    cur, account_id=account_id, council=council, active_only=active_only
+                return self._opened_warnings(
+                    warnings_for(
+                        cur, account_id=account_id, council=council, active_only=active_only
+                    )
                 )
         day = date.today() if on is None else _day(on, "on")
         with self._read_as_at() as cur:
             if account_id is not None:
                 self._require_known(cur, account_id)
-            return warnings_of(cur, account_id, council, day, _moment(known_at), active_only)
+            found = warnings_of(cur, account_id, council, day, _moment(known_at), active_only)
+        return self._opened_warnings(found)
 
     def portfolio(
         self,

@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -52,6 +52,7 @@ from dpledger.projections.balances import (
 from dpledger.projections.engine import Progress, ProjectionEngine
 from dpledger.projections.oversight import (
     Oversight,
+    Warning,
     warnings_for,
 )
 from dpledger.projections.pooled import pool_breaks
@@ -223,6 +224,14 @@ class ReadSide(ChainKeys):
         self._engine.catch_up([name])
         return self._views.transaction()
 
+    def _opened_warnings(self, found: list[Warning]) -> list[Warning]:
+        """Warnings with the explanations an encrypted store keeps sealed opened (``[erased]``
+        once their person is erased)."""
+        if self._app.data_keys is None:
+            return found
+        opened = self._app.open_view
+        return [replace(w, explanation=opened(w.account_id, w.explanation)) for w in found]
+
     def _require_known(self, cur: Any, account_id: str) -> None:
         check_identifier(account_id, "account_id")
         cur.execute("SELECT 1 FROM dpv_lines WHERE account_id = ? LIMIT 1", (account_id,))
@@ -362,7 +371,9 @@ class ReadSide(ChainKeys):
         head = entries[-1]
         account: Any = self._app.repository.get(account_uuid(account_id), version=head.version)
         with self._read(Oversight.name) as cur:
-            raised = warnings_for(cur, account_id=account_id, active_only=False)
+            raised = self._opened_warnings(
+                warnings_for(cur, account_id=account_id, active_only=False)
+            )
         stated = self.stated_balances(account_id, known_at=moment)
         return compose_statement(
             account=account,

@@ -49,6 +49,7 @@ from dpledger.domain.account import account_uuid
 from dpledger.domain.chain import AS_WRITTEN
 from dpledger.domain.events import BankAccountEvent
 from dpledger.domain.personal import (
+    ERASED,
     SEALS,
     TOKEN,
     DataKeyError,
@@ -457,6 +458,44 @@ def open_index_text(keys: DataKeys | None, owner: str, text: str | None) -> str 
         return found[0].decrypt(blob[:12], blob[12:], f"index:{owner}".encode()).decode()
     except InvalidTag:
         raise ValueError("a sealed key-index record does not decrypt (altered)") from None
+
+
+# ------------------------------------------------------------------ read models' own text
+VIEW_TOKEN = "\x1fsealed-view:v1:"  # noqa: S105 - a marker, not a secret
+"""How text a read model composed from personal values (a warning's explanation) begins once
+sealed under its account's data key."""
+
+
+def seal_view_text(keys: DataKeys, owner: str, text: str) -> str:
+    """Text a read model composes from an account's personal values (a warning's explanation
+    quotes a bank line's text) sealed under ``owner``'s data key, so the read model holds it in
+    clear no more than the events do. Left as it is where this store holds no key for ``owner``
+    (an account recorded before the store was encrypted keeps its events in clear too), and
+    :data:`~dpledger.domain.personal.ERASED` once the key was erased."""
+    found = keys.aes(owner)
+    if found is None:
+        row = keys.table.get(owner)
+        return text if row is None else ERASED
+    aes, kid = found
+    nonce = secrets.token_bytes(12)
+    body = aes.encrypt(nonce, text.encode(), f"view:{owner}".encode())
+    return f"{VIEW_TOKEN}{kid}:{base64.b64encode(nonce + body).decode('ascii')}"
+
+
+def open_view_text(keys: DataKeys | None, owner: str, text: str) -> str:
+    """Text :func:`seal_view_text` sealed, as composed; :data:`ERASED` once its owner's key is
+    erased (or where another store sealed it); other text as it is."""
+    if keys is None or not text.startswith(VIEW_TOKEN):
+        return text
+    found = keys.aes(owner)
+    kid, _, sealed = text.removeprefix(VIEW_TOKEN).partition(":")
+    if found is None or found[1] != kid:
+        return ERASED
+    blob = base64.b64decode(sealed)
+    try:
+        return found[0].decrypt(blob[:12], blob[12:], f"view:{owner}".encode()).decode()
+    except InvalidTag:
+        raise ValueError("a read model's sealed text does not decrypt (altered)") from None
 
 
 def forget_snapshots(recorder: Any, uuid: UUID, topic: str) -> set[UUID]:

@@ -380,6 +380,18 @@ class DpledgerApplication(Application[UUID]):
             for key, r in records.items()
         }
 
+    def seal_view(self, account_id: str, text: str) -> str:
+        """Text a read model composes from an account's personal values, as it should keep it:
+        sealed under the account's data key on an encrypted store, else as it is."""
+        keys = self.data_keys
+        if keys is None:
+            return text
+        return datakeys.seal_view_text(keys, str(account_uuid(account_id)), text)
+
+    def open_view(self, account_id: str, text: str) -> str:
+        """Text :meth:`seal_view` kept, as composed (``[erased]`` once the person is erased)."""
+        return datakeys.open_view_text(self.data_keys, str(account_uuid(account_id)), text)
+
     def reveal(self, value: Any) -> Any:
         """A value read from a read model with its sealed personal values opened (``[erased]``
         once erased); unchanged on a store that is not encrypted."""

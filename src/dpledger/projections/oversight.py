@@ -291,6 +291,13 @@ class Oversight(ReadModel):
                 )
                 del open_now[key]
                 changed = True
+        # A warning may quote a bank line's text: kept sealed, as the events keep it.
+        seal = getattr(self.source, "seal_view", None)
+
+        def explanation(condition: Condition) -> str:
+            text = condition.explanation
+            return text if seal is None else str(seal(account_id, text))
+
         for key, condition in holding.items():
             figures = json.dumps(condition.figures, sort_keys=True)
             if key in open_now:
@@ -298,7 +305,7 @@ class Oversight(ReadModel):
                 cur.execute(
                     "UPDATE dpv_warnings SET figures = ?, explanation = ? WHERE account_id = ?"
                     " AND rule = ? AND subject = ? AND raised_version = ?",
-                    (figures, condition.explanation, account_id, *key, open_now[key]),
+                    (figures, explanation(condition), account_id, *key, open_now[key]),
                 )
                 continue
             cur.execute(
@@ -313,7 +320,7 @@ class Oversight(ReadModel):
                     on,
                     recorded,
                     figures,
-                    condition.explanation,
+                    explanation(condition),
                 ),
             )
             open_now[key] = version
