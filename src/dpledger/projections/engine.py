@@ -146,6 +146,8 @@ class ProjectionEngine:
         self.source = source
         self.store = store
         self.batch_size = batch_size
+        self._current: dict[str, int] = {}
+        """Per model: a position it is known to have applied (committed), for the fast path."""
         self.models: dict[str, ReadModel] = {
             m.name: m(ProjectionView(store, m.name), source) for m in models
         }
@@ -211,6 +213,8 @@ class ProjectionEngine:
         share their time and for tests that stop a projection half-way.
         """
         wanted = list(self.models) if names is None else list(names)
+        if limit is None and self._all_current(wanted):
+            return 0  # a query on a store with nothing new: no write lock, no batch read
         group = self._dependency_order(wanted)
         applied = 0
         if len(group) > 1 and set(group) == set(wanted):
@@ -224,9 +228,24 @@ class ProjectionEngine:
             applied += self._catch_up_one(self.models[name], limit, progress)
         return applied
 
+    def _all_current(self, names: list[str]) -> bool:
+        """Whether every named model is known to have applied the last notification stored.
+
+        Positions only move forward, so a position this engine saw committed still holds (a
+        model's dependencies were at least as far when it applied its last notification): one
+        ``max(id)`` read answers a query's catch-up when nothing was recorded since.
+        """
+        current = self._current
+        if any(name not in current for name in names):
+            return False
+        recorder: Any = self.source.recorder
+        top = int(recorder.max_notification_id() or 0)
+        return all(current[name] >= top for name in names)
+
     def reset(self, names: Sequence[str] | None = None) -> None:
         """Empty the named read models' tables and set their positions back to the start."""
         for name in names or list(self.models):
+            self._current.pop(name, None)
             model = self.models[name]
             model.reset()
             model.seen_position = -1
@@ -307,6 +326,7 @@ class ProjectionEngine:
             model.take_part(0, 1)
             model.reset()
             model.seen_position = -1
+            self._current.pop(model.name, None)
         return applied
 
     def _catch_up_together(
@@ -332,6 +352,8 @@ class ProjectionEngine:
                         start=position, limit=size, inclusive_of_start=False
                     )
                     if not batch:
+                        for name in names:
+                            self._current[name] = position
                         return read * len(models)
                     # Decoded once for every model: decoding is a large part of applying.
                     events = [(mapper.to_domain_event(n), n.id) for n in batch]
@@ -351,6 +373,7 @@ class ProjectionEngine:
                 raise
             for model in models:
                 model.seen_position = last
+                self._current[model.name] = last
             read += len(batch)
             if progress is not None:
                 top = recorder.max_notification_id() or 0
@@ -378,6 +401,7 @@ class ProjectionEngine:
                         start=position, limit=size, stop=stop, inclusive_of_start=False
                     )
                     if not batch:
+                        self._current[model.name] = position
                         return applied + by_dependencies
                     model.begin(position)
                     for notification in batch:
@@ -390,6 +414,7 @@ class ProjectionEngine:
                 model.seen_position = -1
                 raise
             model.seen_position = batch[-1].id
+            self._current[model.name] = batch[-1].id
             applied += len(batch)
             if progress is not None:
                 progress(model.name, batch[-1].id, recorder.max_notification_id() or 0)
