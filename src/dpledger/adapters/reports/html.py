@@ -50,6 +50,8 @@ th, td { padding: .25rem .5rem; border-bottom: 1px solid var(--rule); text-align
   vertical-align: top; overflow-wrap: break-word; }
 td.text { overflow-wrap: anywhere; }
 .date { white-space: nowrap; font-variant-numeric: tabular-nums; }
+/* The recorded time may fold at its space (date above time): the event list fits A4. */
+.recorded { font-variant-numeric: tabular-nums; color: var(--muted); }
 thead th { background: var(--band); border-bottom: 1px solid #9a9a9a; font-size: .85rem; }
 tbody th { font-weight: normal; }
 .num, .money { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;
@@ -392,7 +394,7 @@ def _events(sheet: Statement) -> list[str]:
             "<tr>"
             f'<td class="date">{line.effective_date}</td>'
             f"{_version_cell(line.version, line.bank_account)}"
-            f'<td class="date recorded">{_recorded(line.recorded_at)}</td>'
+            f'<td class="recorded">{_recorded(line.recorded_at)}</td>'
             f'<td class="type">{_breakable(line.event_type)}</td>'
             f'<td class="text">{escape(line.description)}</td>'
             f"<td>{_breakable(line.actor)}</td>"
