@@ -193,6 +193,8 @@ def point_queries(path: Path, council_name: str, samples: int = 300) -> dict[str
             "surplus": lambda a: ledger.surplus(a, on),
             "available_from": lambda a: ledger.available_from(a, on),
             "warnings": ledger.warnings,
+            "one account's portfolio row": ledger.portfolio_row,
+            "one account's portfolio row, as at a date": lambda a: ledger.portfolio_row(a, on=on),
         }
         found: dict[str, Any] = {}
         for name, query in queries.items():

@@ -19,7 +19,7 @@ from dpledger.application.arguments import names_account as _names_account
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.bounds import check_identifier, to_day
 from dpledger.domain.chart import LedgerAccount
-from dpledger.domain.errors import ValidationError
+from dpledger.domain.errors import AccountNotFound, ValidationError
 from dpledger.domain.lifecycle import Terms
 from dpledger.domain.money import Money
 from dpledger.domain.reconciliation import MissingPayment, missing_payments
@@ -30,6 +30,7 @@ from dpledger.projections.balances import LedgerLines, balances_as_of
 from dpledger.projections.oversight import (
     Oversight,
     Portfolio,
+    PortfolioAccount,
     Warning,
     build_portfolio,
     portfolio_accounts,
@@ -213,6 +214,32 @@ class AsAtSide(ReadSide):
             with self._read_as_at() as cur:
                 rows = portfolio_as_at(cur, council_accounts(cur, name), day, _moment(known_at))
         return build_portfolio(rows, name, day, review_horizon_days)
+
+    def portfolio_row(
+        self,
+        account_id: str,
+        *,
+        on: date | str | None = None,
+        known_at: datetime | str | None = None,
+    ) -> PortfolioAccount:
+        """One account's row of its council's oversight table (:meth:`portfolio`): its latest
+        figures, or with ``on`` every figure as at the end of ``on``, as known at ``known_at``.
+        Raises :class:`AccountNotFound` for an unknown account, or one not open on ``on``."""
+        check_identifier(account_id, "account_id")
+        if on is None and known_at is None:
+            with self._read(Oversight.name) as cur:
+                rows = portfolio_accounts(cur, account_id=account_id)
+        else:
+            day = date.today() if on is None else _day(on, "on")
+            with self._read_as_at() as cur:
+                rows = portfolio_as_at(cur, [account_id], day, _moment(known_at))
+        if not rows:
+            raise AccountNotFound(
+                "no such account" + ("" if on is None else f" open on {on}"),
+                account_id=account_id,
+                fix="open the account first, or ask about a date when it was open",
+            )
+        return rows[0]
 
     def _read_as_at(self) -> Any:
         """The views, with every read model an as-at query reads brought up to date."""

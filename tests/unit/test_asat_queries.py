@@ -249,3 +249,14 @@ def test_as_at_figures_agree_with_the_account_where_it_can_answer(demo: Ledger) 
         # Within the window the bank's days are kept: any day's available funds agree.
         for day in (date(2025, 10, 1), date(2026, 2, 14)):
             assert demo.available_from(account_id, day) == account.available_from(day)
+
+
+def test_one_accounts_portfolio_row_is_its_row_of_the_councils_portfolio(demo: Ledger) -> None:
+    for on in (None, "2025-10-01"):
+        table = {a.account_id: a for a in demo.portfolio(NORTHSHIRE, on=on).accounts}
+        for account_id, row in table.items():
+            assert demo.portfolio_row(account_id, on=on) == row
+    with pytest.raises(AccountNotFound, match="no such account"):
+        demo.portfolio_row("DP-NOPE")
+    with pytest.raises(AccountNotFound, match="open on 2001-01-01"):
+        demo.portfolio_row(DEMO_ACCOUNT_IDS[0], on="2001-01-01")

@@ -605,13 +605,18 @@ def _optional_date(text: Any) -> date | None:
     return None if text is None else date.fromisoformat(str(text))
 
 
-def portfolio_accounts(cur: ViewCursor, council: str | None = None) -> list[PortfolioAccount]:
-    """Portfolio rows, of one council or of all, by account id."""
+def portfolio_accounts(
+    cur: ViewCursor, council: str | None = None, *, account_id: str | None = None
+) -> list[PortfolioAccount]:
+    """Portfolio rows, of one council (or one account) or of all, by account id."""
     sql = f"SELECT {_PORTFOLIO_COLUMNS} FROM dpv_portfolio"  # noqa: S608
     params: list[Any] = []
     if council is not None:
         sql += " WHERE council = ?"
         params.append(council)
+    elif account_id is not None:
+        sql += " WHERE account_id = ?"
+        params.append(account_id)
     cur.execute(sql + " ORDER BY account_id", params)
     rows = []
     for r in cur.fetchall():
