@@ -47,7 +47,7 @@ from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import AccountStatus, OutgoingStatus, SuspenseStatus
 from dpledger.projections.balances import LedgerLines, recorded_key
-from dpledger.projections.engine import ReadModel, first_event
+from dpledger.projections.engine import ReadModel, first_event, state_before
 from dpledger.projections.reconciliation import (
     StatedBalances,
     accounts_holding,
@@ -191,18 +191,9 @@ class Oversight(ReadModel):
         self._refresh(cur, account_id, account.council, when, holding, in_scope)
 
     def _replica(self, event: Any) -> ManagedAccount | None:
-        if event.originator_version == 1:
-            return None
-        account = self._replicas.get(event.originator_id)
-        if account is not None and account.version == event.originator_version - 1:
-            return account
-        # Not in memory (a new process, or evicted): rebuild the state just before this event
-        # from the account's own events (and snapshots), never from another account's.
-        loaded: Any = self.source.repository.get(
-            event.originator_id, version=event.originator_version - 1
-        )
-        assert isinstance(loaded, ManagedAccount)
-        return loaded
+        account = state_before(self.source, self._replicas, event)
+        assert account is None or isinstance(account, ManagedAccount)
+        return account
 
     # ------------------------------------------------------------ a bank account's statement
     def _balance_stated(self, cur: ViewCursor, event: BankBalanceStated) -> None:

@@ -30,7 +30,7 @@ from dpledger.domain import codec
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.events import AccountEvent
 from dpledger.projections.balances import known_key, recorded_key
-from dpledger.projections.engine import ReadModel
+from dpledger.projections.engine import ReadModel, state_before
 
 _REPLICAS = 2000
 """Accounts whose state the model keeps in memory between events (least recently used go)."""
@@ -120,18 +120,9 @@ class AccountTerms(ReadModel):
         self._last[account_id] = state
 
     def _replica(self, event: Any) -> ManagedAccount | None:
-        if event.originator_version == 1:
-            return None
-        account = self._replicas.get(event.originator_id)
-        if account is not None and account.version == event.originator_version - 1:
-            return account
-        # Not in memory (a new process, or evicted): the state just before this event, from
-        # the account's own events (and checked snapshots).
-        loaded: Any = self.source.repository.get(
-            event.originator_id, version=event.originator_version - 1
-        )
-        assert isinstance(loaded, ManagedAccount)
-        return loaded
+        account = state_before(self.source, self._replicas, event)
+        assert account is None or isinstance(account, ManagedAccount)
+        return account
 
     def reset(self) -> None:
         self._replicas.clear()
