@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -42,9 +42,11 @@ from dpledger.domain.snapshots import restored_aggregate
 from dpledger.domain.suspense import Suspense
 from dpledger.projections.balances import balances_as_of, known_key
 from dpledger.projections.oversight import (
+    WARNING_COLUMNS,
     PortfolioAccount,
     Warning,
     portfolio_row,
+    warning_of_row,
 )
 from dpledger.projections.terms import TermsRow, council_accounts, opened_on, terms_row
 from dpledger.projections.warnings import RULES, TIME_RULES, Condition, evaluate_on
@@ -149,12 +151,6 @@ def available_from(
 
 
 # ---------------------------------------------------------------------- warnings
-_COLUMNS = (
-    "account_id, council, rule, subject, raised_version, raised_on, raised_at, figures,"
-    " explanation, cleared_version, cleared_on, cleared_at"
-)
-
-
 def warnings_of(
     cur: ViewCursor,
     account_id: str | None,
@@ -210,7 +206,7 @@ def warnings_as_at(
 def _account_warnings(cur: ViewCursor, as_at: AsAt, *, active_only: bool) -> list[Warning]:
     day, known = as_at.on.isoformat(), known_key(as_at.known_at)
     cur.execute(
-        f"SELECT {_COLUMNS} FROM dpv_warnings WHERE account_id = ?"  # noqa: S608
+        f"SELECT {WARNING_COLUMNS} FROM dpv_warnings WHERE account_id = ?"  # noqa: S608
         " AND raised_on <= ? AND raised_at <= ?",
         (as_at.row.account_id, day, known),
     )
@@ -237,30 +233,13 @@ def _as_at_or_none(
     return account_as_at(cur, account_id, on, known_at)
 
 
-def _when(text: Any) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
-
-
 def _stored(row: tuple[Any, ...], day: str, known: str) -> Warning:
     """A stored warning as at ``day``: cleared only if cleared by then (and known by then)."""
-    account, council, rule, subject, version, on, at, figures, text, c_version, c_on, c_at = row
-    cleared = c_version is not None and str(c_on) <= day and str(c_at) <= known
-    raised_at = _when(at)
-    assert raised_at is not None
-    return Warning(
-        account_id=str(account),
-        council=str(council),
-        rule=str(rule),
-        subject=str(subject),
-        raised_version=int(version),
-        raised_on=date.fromisoformat(str(on)),
-        raised_at=raised_at,
-        figures=json.loads(figures),
-        explanation=str(text),
-        cleared_version=int(c_version) if cleared else None,
-        cleared_on=date.fromisoformat(str(c_on)) if cleared else None,
-        cleared_at=_when(c_at) if cleared else None,
-    )
+    warning = warning_of_row(row)
+    cleared_on, cleared_at = row[10], row[11]
+    if warning.cleared_version is None or (str(cleared_on) <= day and str(cleared_at) <= known):
+        return warning
+    return replace(warning, cleared_version=None, cleared_on=None, cleared_at=None)
 
 
 def _from_condition(as_at: AsAt, condition: Condition, raised: Warning | None) -> Warning:

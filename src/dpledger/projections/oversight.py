@@ -463,10 +463,11 @@ class Warning:
         return self.cleared_version is None
 
 
-_WARNING_COLUMNS = (
+WARNING_COLUMNS = (
     "account_id, council, rule, subject, raised_version, raised_on, raised_at, figures,"
     " explanation, cleared_version, cleared_on, cleared_at"
 )
+"""The columns of ``dpv_warnings`` that :func:`warning_of_row` reads, in its order."""
 
 
 def _when(text: Any) -> datetime | None:
@@ -475,7 +476,8 @@ def _when(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
 
 
-def _warning(row: tuple[Any, ...]) -> Warning:
+def warning_of_row(row: tuple[Any, ...]) -> Warning:
+    """A ``dpv_warnings`` row (its columns in ``WARNING_COLUMNS`` order) as a Warning."""
     account, council, rule, subject, version, on, at, figures, text, c_version, c_on, c_at = row
     raised_at = _when(at)
     assert raised_at is not None
@@ -507,7 +509,7 @@ def warnings_for(
     active_only: bool = True,
 ) -> list[Warning]:
     """Warnings of one account or one council (active ones unless ``active_only=False``)."""
-    sql = f"SELECT {_WARNING_COLUMNS} FROM dpv_warnings WHERE 1 = 1"  # noqa: S608
+    sql = f"SELECT {WARNING_COLUMNS} FROM dpv_warnings WHERE 1 = 1"  # noqa: S608
     params: list[Any] = []
     if account_id is not None:
         sql += " AND account_id = ?"
@@ -518,7 +520,7 @@ def warnings_for(
     if active_only:
         sql += " AND cleared_version IS NULL"
     cur.execute(sql, params)
-    found = [_warning(tuple(r)) for r in cur.fetchall()]
+    found = [warning_of_row(tuple(r)) for r in cur.fetchall()]
     return sorted(found, key=lambda w: (w.account_id, *_rule_order(w)))
 
 
