@@ -32,7 +32,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +43,7 @@ from eventsourcing.persistence import Cipher, StoredEvent
 from eventsourcing.popo import POPOAggregateRecorder, POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
+from dpledger.adapters.keyconfig import configured_keys
 from dpledger.adapters.versions import VersionedMapper
 from dpledger.domain.account import account_uuid
 from dpledger.domain.chain import AS_WRITTEN
@@ -155,23 +155,15 @@ def load_master_keys(
         return data_key
     if data_key is not None:
         return master_keys(data_key, source="data_key")
-    env = os.environ if environ is None else environ
-    old = env.get(DATA_OLD_KEYS_ENV, "").split()
-    if env.get(DATA_KEY_ENV):
-        return master_keys(env[DATA_KEY_ENV], *old, source=DATA_KEY_ENV)
-    name = env.get(DATA_KEY_FILE_ENV)
-    if not name:
-        return None
-    try:
-        text = Path(name).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataKeyError(
-            f"cannot read the data key file {name}: {exc.strerror or exc}",
-            fix=f"check {DATA_KEY_FILE_ENV} names a readable file",
-        ) from exc
-    lines = [line.strip() for line in text.splitlines()]
-    keys = [line for line in lines if line and not line.startswith("#")]
-    return master_keys(*keys, *old, source=f"the data key file {name}")
+    found = configured_keys(
+        os.environ if environ is None else environ,
+        key_env=DATA_KEY_ENV,
+        old_env=DATA_OLD_KEYS_ENV,
+        file_env=DATA_KEY_FILE_ENV,
+        what="data key",
+        error=DataKeyError,
+    )
+    return None if found is None else master_keys(*found[0], source=found[1])
 
 
 # ------------------------------------------------------------------ the key table

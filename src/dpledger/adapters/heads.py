@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteCursor
 
+from dpledger.adapters.keyconfig import configured_keys
 from dpledger.adapters.keyindex import KeyedPOPORecorder, KeyedSQLiteRecorder
 from dpledger.domain.keyring import (
     CHAIN_KEY_ENV,
@@ -101,23 +101,15 @@ def load_keyring(
         return chain_key
     if chain_key is not None:
         return Keyring.of(chain_key)
-    env = os.environ if environ is None else environ
-    old = env.get(CHAIN_OLD_KEYS_ENV, "").split()
-    if env.get(CHAIN_KEY_ENV):
-        return Keyring.of(env[CHAIN_KEY_ENV], *old, source=CHAIN_KEY_ENV)
-    name = env.get(CHAIN_KEY_FILE_ENV)
-    if not name:
-        return None
-    try:
-        text = Path(name).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChainKeyError(
-            f"cannot read the chain key file {name}: {exc.strerror or exc}",
-            fix=f"check {CHAIN_KEY_FILE_ENV} names a readable file",
-        ) from exc
-    lines = [line.strip() for line in text.splitlines()]
-    keys = [line for line in lines if line and not line.startswith("#")]
-    return Keyring.of(*keys, *old, source=f"the chain key file {name}")
+    found = configured_keys(
+        os.environ if environ is None else environ,
+        key_env=CHAIN_KEY_ENV,
+        old_env=CHAIN_OLD_KEYS_ENV,
+        file_env=CHAIN_KEY_FILE_ENV,
+        what="chain key",
+        error=ChainKeyError,
+    )
+    return None if found is None else Keyring.of(*found[0], source=found[1])
 
 
 # ------------------------------------------------------------------ the checks of one save
