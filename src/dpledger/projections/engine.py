@@ -26,7 +26,7 @@ caught up one model), it falls back to catching up each model on its own until t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
@@ -423,19 +423,6 @@ class ProjectionEngine:
 
 def _nothing_to_prepare(through: int) -> None:
     """The :attr:`ReadModel.prepare` of a model that reads no other model's rows."""
-
-
-def state_before(source: Application[Any], replicas: Mapping[Any, Any], event: Any) -> Any:
-    """The state of ``event``'s aggregate just before it (``None`` before its first event): the
-    replica a read model keeps when it stands at the version before, else loaded from the
-    store (the aggregate's own events and checked snapshots, never another aggregate's)."""
-    if event.originator_version == 1:
-        return None
-    kept = replicas.get(event.originator_id)
-    if kept is not None and kept.version == event.originator_version - 1:
-        return kept
-    # Not in memory (a new process, or evicted).
-    return source.repository.get(event.originator_id, version=event.originator_version - 1)
 
 
 def first_event(source: Application[Any], originator_id: Any) -> Any:

@@ -31,7 +31,6 @@ others, evaluated on the replica after each of the account's events.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -47,12 +46,13 @@ from dpledger.domain.lifecycle import AccountOpened, BankAccountNamed
 from dpledger.domain.money import Money
 from dpledger.domain.records import AccountStatus, OutgoingStatus, SuspenseStatus
 from dpledger.projections.balances import LedgerLines, recorded_key
-from dpledger.projections.engine import ReadModel, first_event, state_before
+from dpledger.projections.engine import ReadModel, first_event
 from dpledger.projections.reconciliation import (
     StatedBalances,
     accounts_holding,
     reconciliation_breaks,
 )
+from dpledger.projections.replicas import Replicas
 from dpledger.projections.warnings import (
     BREAK_RULE,
     RULES,
@@ -104,7 +104,7 @@ class Oversight(ReadModel):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._replicas: OrderedDict[Any, ManagedAccount] = OrderedDict()
+        self._replicas = Replicas(self.source, _REPLICAS)
         self._open: dict[str, dict[tuple[str, str], int]] = {}
         """Per account id: the key of each warning in force and the version that raised it."""
         self._touched: dict[str, ManagedAccount] = {}
@@ -163,13 +163,7 @@ class Oversight(ReadModel):
 
     # ------------------------------------------------------------ a managed account's event
     def _account_event(self, cur: ViewCursor, event: AccountEvent) -> None:
-        mutated: Any = event.mutate(self._replica(event))
-        assert isinstance(mutated, ManagedAccount)
-        account = mutated
-        self._replicas[event.originator_id] = account
-        self._replicas.move_to_end(event.originator_id)
-        while len(self._replicas) > _REPLICAS:
-            self._replicas.popitem(last=False)
+        account = self._replicas.apply(event)
         account_id = account.account_id
         self._touched[account_id] = account
         holding = evaluate(account)
@@ -189,11 +183,6 @@ class Oversight(ReadModel):
 
         when = (event.originator_version, account.latest_date.isoformat(), event.timestamp)
         self._refresh(cur, account_id, account.council, when, holding, in_scope)
-
-    def _replica(self, event: Any) -> ManagedAccount | None:
-        account = state_before(self.source, self._replicas, event)
-        assert account is None or isinstance(account, ManagedAccount)
-        return account
 
     # ------------------------------------------------------------ a bank account's statement
     def _balance_stated(self, cur: ViewCursor, event: BankBalanceStated) -> None:

@@ -20,7 +20,6 @@ only in the events.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,7 +29,8 @@ from dpledger.domain import codec
 from dpledger.domain.account import ManagedAccount
 from dpledger.domain.events import AccountEvent
 from dpledger.projections.balances import known_key, recorded_key
-from dpledger.projections.engine import ReadModel, state_before
+from dpledger.projections.engine import ReadModel
+from dpledger.projections.replicas import Replicas
 
 _REPLICAS = 2000
 """Accounts whose state the model keeps in memory between events (least recently used go)."""
@@ -78,20 +78,14 @@ class AccountTerms(ReadModel):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._replicas: OrderedDict[Any, ManagedAccount] = OrderedDict()
+        self._replicas = Replicas(self.source, _REPLICAS)
         self._last: dict[str, str] = {}
         """Per account id: the state text of its latest row (to skip unchanged ones)."""
 
     def apply(self, cur: ViewCursor, event: Any, notification_id: int) -> None:
         if not isinstance(event, AccountEvent):
             return  # a bank account's events change no account's terms
-        mutated: Any = event.mutate(self._replica(event))
-        assert isinstance(mutated, ManagedAccount)
-        account = mutated
-        self._replicas[event.originator_id] = account
-        self._replicas.move_to_end(event.originator_id)
-        while len(self._replicas) > _REPLICAS:
-            self._replicas.popitem(last=False)
+        account = self._replicas.apply(event)
         account_id = account.account_id
         state = terms_state(account)
         previous = self._last.get(account_id)
@@ -118,11 +112,6 @@ class AccountTerms(ReadModel):
             ),
         )
         self._last[account_id] = state
-
-    def _replica(self, event: Any) -> ManagedAccount | None:
-        account = state_before(self.source, self._replicas, event)
-        assert account is None or isinstance(account, ManagedAccount)
-        return account
 
     def reset(self) -> None:
         self._replicas.clear()
